@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of the SFU from Debian 12 packages.
+# Idempotent and non-interactive: packages already present are skipped, so a
+# second run costs one dpkg query. Run as root (or with sudo available).
+#
+#   deploy/install-deps.sh            build + test dependencies
+#   deploy/install-deps.sh --runtime  only what the server needs to build and run
+set -euo pipefail
+
+runtime_only=0
+[[ "${1:-}" == "--runtime" ]] && runtime_only=1
+
+# Build toolchain and the libraries the server links.
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libboost-dev libssl-dev libsrtp2-dev libusrsctp-dev libuv1-dev
+  nlohmann-json3-dev libyaml-cpp-dev
+  curl ca-certificates
+)
+# Tests, benchmarks and fuzzers (clang provides libFuzzer and the sanitizers).
+if (( ! runtime_only )); then
+  packages+=(
+    libgtest-dev libgmock-dev libbenchmark-dev
+    clang libclang-rt-14-dev llvm
+    python3 iproute2
+  )
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  # dpkg-query prints "install ok installed" only for fully installed packages.
+  if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]]; then
+    missing+=("$p")
+  fi
+done
+
+if (( ${#missing[@]} == 0 )); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+(( EUID != 0 )) && SUDO="sudo"
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every dependency, builds, and runs the whole test suite:
+#   1. GCC RelWithDebInfo build: unit tests, loopback integration tests
+#      against the real binary, benchmark smoke run (ctest).
+#   2. Clang build with ASan + UBSan: the unit tests again, then every
+#      libFuzzer target for SFU_FUZZ_SECONDS each (default 20), failing on
+#      any finding.
+# Exit status is non-zero if anything fails. Build trees: build/, build-san/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash deploy/install-deps.sh
+
+jobs=$(nproc)
+fuzz_seconds=${SFU_FUZZ_SECONDS:-20}
+
+echo "=== [1/2] GCC build: unit, integration, benchmark smoke"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSFU_BUILD_TESTS=ON -DSFU_BUILD_BENCH=ON >/dev/null
+cmake --build build -j "$jobs"
+ctest --test-dir build --output-on-failure -j "$jobs" --timeout 900
+
+echo "=== [2/2] Clang ASan+UBSan build: unit tests and fuzzers (${fuzz_seconds}s each)"
+CC=clang CXX=clang++ cmake -S . -B build-san -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DSFU_SANITIZE=address,undefined -DSFU_BUILD_TESTS=ON -DSFU_BUILD_BENCH=OFF -DSFU_BUILD_FUZZERS=ON \
+  -DSFU_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
+cmake --build build-san -j "$jobs"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# Fuzzers run one at a time: each uses a whole core and a fixed time budget.
+ctest --test-dir build-san --output-on-failure -j "$jobs" -LE fuzz --timeout 900
+ctest --test-dir build-san --output-on-failure -j 1 -L fuzz

@@ -1,0 +1,34 @@
+// Node configuration: defaults that run out of the box on one machine,
+// overridden by environment variables (SFU_*), then by command-line flags.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace sfu::server {
+
+struct Config {
+  std::string http_address = "127.0.0.1";  // --listen HOST:PORT, SFU_LISTEN
+  uint16_t http_port = 8080;
+  bool show_help = false;
+  bool show_version = false;
+};
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Builds the configuration from `args` (argv without the program name) and
+// an environment lookup (getenv in production, a table in tests). Throws
+// ConfigError with a message naming the offending flag or variable.
+Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn)(const char*));
+
+// "HOST:PORT", "[v6]:PORT" or ":PORT" (keeps the host). Throws ConfigError.
+void parse_listen(const std::string& value, Config& config);
+
+std::string usage();
+
+}  // namespace sfu::server

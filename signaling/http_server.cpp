@@ -1,0 +1,143 @@
+#include "signaling/http_server.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/version.hpp>
+#include <chrono>
+#include <optional>
+#include <unordered_set>
+
+namespace sfu::signaling {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+// The open connections, so stop() can close them. Shared with each
+// connection so a connection that outlives the server can still unregister.
+struct HttpServer::ConnectionSet {
+  std::unordered_set<HttpServer::Connection*> open;
+};
+
+// One HTTP/1.1 connection: read a request, answer it, repeat while keep-alive.
+class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, HttpServer& server)
+      : stream_(std::move(socket)), server_(&server), set_(server.connections_) {
+    set_->open.insert(this);
+  }
+  ~Connection() { set_->open.erase(this); }
+
+  void start() { read_next(); }
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
+ private:
+  void read_next() {
+    parser_.emplace();
+    parser_->header_limit(server_->limits_.max_header_bytes);
+    parser_->body_limit(server_->limits_.max_body_bytes);
+    stream_.expires_after(std::chrono::seconds(server_->limits_.idle_timeout_seconds));
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted)
+      return close();
+    if (ec) {
+      // Malformed or over-limit request: answer 400/413 once, then close.
+      ++server_->counters_.bad_requests;
+      const bool too_large = ec == http::error::body_limit || ec == http::error::header_limit;
+      HttpRequest dummy;
+      dummy.version(11);
+      auto res = make_text_response(dummy, too_large ? 413 : 400, too_large ? "too large\n" : "bad request\n");
+      res.keep_alive(false);
+      return send(std::move(res));
+    }
+    ++server_->counters_.requests;
+    HttpRequest req = parser_->release();
+    HttpResponse res = server_->handler_(req);
+    res.keep_alive(req.keep_alive() && res.keep_alive());
+    send(std::move(res));
+  }
+
+  void send(HttpResponse res) {
+    response_.emplace(std::move(res));
+    response_->prepare_payload();
+    http::async_write(stream_, *response_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      const bool keep = !ec && self->response_->keep_alive();
+      self->response_.reset();
+      if (keep) return self->read_next();
+      self->close();
+    });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<HttpResponse> response_;
+  HttpServer* server_;
+  std::shared_ptr<ConnectionSet> set_;
+};
+
+HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& endpoint, Handler handler, HttpLimits limits)
+    : io_(io), acceptor_(io), handler_(std::move(handler)), limits_(limits),
+      connections_(std::make_shared<ConnectionSet>()) {
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(asio::socket_base::reuse_address(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::start() { accept_next(); }
+
+void HttpServer::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  beast::error_code ec;
+  acceptor_.close(ec);
+  // close() may drop the last reference of a connection: copy the set first.
+  auto open = connections_->open;
+  for (auto* c : open) c->close();
+}
+
+uint16_t HttpServer::port() const { return acceptor_.local_endpoint().port(); }
+
+void HttpServer::accept_next() {
+  acceptor_.async_accept(io_, [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || stopped_) return;
+    if (!ec) {
+      if (connections_->open.size() >= limits_.max_connections) {
+        ++counters_.connections_refused;
+        socket.close(ec);
+      } else {
+        ++counters_.connections_accepted;
+        std::make_shared<Connection>(std::move(socket), *this)->start();
+      }
+    }
+    accept_next();
+  });
+}
+
+HttpResponse make_text_response(const HttpRequest& req, unsigned status, std::string_view body,
+                                std::string_view content_type) {
+  HttpResponse res{static_cast<http::status>(status), req.version()};
+  res.set(http::field::server, "sfu");
+  res.set(http::field::content_type, content_type);
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(req.keep_alive());
+  res.body() = std::string(body);
+  return res;
+}
+
+}  // namespace sfu::signaling

@@ -1,0 +1,76 @@
+// The HTTP front of the control thread: accepts connections on one endpoint
+// and answers requests through a route table. WebSocket upgrades plug in
+// here later (signaling sessions). Runs on one io_context, one thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace sfu::signaling {
+
+using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
+using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
+
+struct HttpLimits {
+  uint32_t max_header_bytes = 8 * 1024;
+  uint32_t max_body_bytes = 64 * 1024;
+  uint32_t idle_timeout_seconds = 30;
+  uint32_t max_connections = 4096;
+};
+
+// Counters read by /metrics; plain integers, only the control thread writes.
+struct HttpCounters {
+  uint64_t connections_accepted = 0;
+  uint64_t connections_refused = 0;
+  uint64_t requests = 0;
+  uint64_t bad_requests = 0;
+};
+
+class HttpServer {
+ public:
+  // Produces the response for a request. Called on the io_context's thread.
+  using Handler = std::function<HttpResponse(const HttpRequest&)>;
+
+  // Binds and listens on `endpoint` (port 0 picks a free port; see port()).
+  // Throws boost::system::system_error when the address cannot be bound.
+  HttpServer(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint, Handler handler,
+             HttpLimits limits = {});
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Starts accepting. Call once, from the io_context's thread or before run().
+  void start();
+  // Stops accepting and closes every open connection; the io_context's run()
+  // returns once nothing else is pending.
+  void stop();
+
+  uint16_t port() const;
+  const HttpCounters& counters() const { return counters_; }
+
+ private:
+  class Connection;
+  struct ConnectionSet;
+  void accept_next();
+
+  boost::asio::io_context& io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  Handler handler_;
+  HttpLimits limits_;
+  HttpCounters counters_;
+  std::shared_ptr<ConnectionSet> connections_;
+  bool stopped_ = false;
+};
+
+// A plain-text response with the request's HTTP version and keep-alive.
+HttpResponse make_text_response(const HttpRequest& req, unsigned status, std::string_view body,
+                                std::string_view content_type = "text/plain; charset=utf-8");
+
+}  // namespace sfu::signaling
