@@ -1,0 +1,167 @@
+// A media worker: one thread, one libuv loop, one UDP socket and one ICE-TCP
+// listener. Everything on the media path of the rooms placed here runs on
+// this thread only (DESIGN.md "Process and threads"); other threads reach
+// it solely through post().
+//
+// Loop iteration: timers → I/O (recvmmsg batches, TCP reads, posted tasks)
+// → check phase: flush queued datagrams with sendmmsg and re-arm the timer
+// from the handler's poll_timeout().
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+#include "common/bytes.hpp"
+#include "common/time.hpp"
+#include "ice/address.hpp"
+#include "server/mpsc_queue.hpp"
+#include "server/udp_socket.hpp"
+
+namespace sfu::server {
+
+struct WorkerConfig {
+  uint32_t index = 0;
+  ice::Address udp_bind = ice::Address::v4({127, 0, 0, 1}, 0);
+  // ICE-TCP passive candidates (RFC 6544); nullopt disables TCP.
+  std::optional<ice::Address> tcp_bind = ice::Address::v4({127, 0, 0, 1}, 0);
+  int socket_buffer_bytes = 4 << 20;
+  uint32_t max_tcp_connections = 1024;
+  size_t max_tcp_backlog_bytes = 256 * 1024;  // per connection, unsent data
+};
+
+// How a packet arrived and how to answer: the worker's UDP socket (tcp == 0)
+// or one ICE-TCP connection, plus the remote transport address.
+struct NetPath {
+  uint32_t tcp = 0;
+  ice::Address remote;
+  bool is_tcp() const { return tcp != 0; }
+  friend bool operator==(const NetPath&, const NetPath&) = default;
+};
+
+struct NetPathHash {
+  size_t operator()(const NetPath& p) const { return ice::AddressHash{}(p.remote) * 31 + p.tcp; }
+};
+
+struct WorkerCounters {
+  uint64_t tcp_accepted = 0;
+  uint64_t tcp_refused = 0;
+  uint64_t tcp_closed = 0;
+  uint64_t tcp_frames_in = 0;
+  uint64_t tcp_frames_out = 0;
+  uint64_t tcp_empty_frames = 0;    // zero-length frames: dropped
+  uint64_t tcp_backlog_drops = 0;   // frames dropped because the peer reads too slowly
+  uint64_t tasks = 0;
+  uint64_t loop_iterations = 0;
+};
+
+class Worker;
+
+// The media side of a worker (transports, routers). Every call is on the
+// worker's thread.
+class WorkerHandler {
+ public:
+  virtual ~WorkerHandler() = default;
+  // A received datagram or TCP frame. `data` is writable (in-place SRTP) and
+  // valid only during the call.
+  virtual void on_datagram(Worker& worker, Instant now, const NetPath& from, MutBytes data) = 0;
+  // Time-driven work, called once poll_timeout() has passed.
+  virtual void on_timeout(Worker& worker, Instant now) = 0;
+  // The earliest time on_timeout() is needed, or nullopt for none.
+  virtual std::optional<Instant> poll_timeout() const = 0;
+  // An ICE-TCP connection is gone; forget every tuple on it.
+  virtual void on_tcp_closed(Worker& /*worker*/, uint32_t /*connection*/) {}
+};
+
+class Worker {
+ public:
+  using Task = std::function<void(Worker&)>;
+
+  // Opens the sockets (ports from config; 0 = any). Throws std::runtime_error
+  // naming the address when one cannot be bound. `handler` may be null until
+  // set_handler(); datagrams arriving without one are dropped.
+  explicit Worker(WorkerConfig config, std::unique_ptr<WorkerHandler> handler = nullptr);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Before start() only.
+  void set_handler(std::unique_ptr<WorkerHandler> handler) { handler_ = std::move(handler); }
+  // Starts the thread. Call once.
+  void start();
+  // Runs `task` on the worker thread, in order with other posts. Any thread;
+  // never blocks. Tasks posted after stop() are dropped.
+  void post(Task task);
+  // Stops the loop after the tasks already posted, closes every socket and
+  // joins the thread. Idempotent; not from the worker thread itself.
+  void stop();
+
+  // --- worker thread only -------------------------------------------------
+  // Queues a copy of `data` to `to` (UDP: batched until the check phase; TCP:
+  // framed and written, buffered up to the backlog limit).
+  void send(const NetPath& to, Bytes data);
+  // Zero-copy UDP send: fill send_buffer() (kPacketBufferSize bytes), then
+  // commit_udp(). Only for UDP paths.
+  MutBytes send_buffer() { return udp_->send_buffer(); }
+  void commit_udp(size_t length, const ice::Address& to) { udp_->commit(length, to); }
+  // Closes one ICE-TCP connection (e.g. its transport failed).
+  void close_tcp(uint32_t connection);
+
+  // --- any thread (fixed after construction) -------------------------------
+  uint32_t index() const { return config_.index; }
+  const ice::Address& udp_address() const { return udp_->local_address(); }
+  std::optional<ice::Address> tcp_address() const { return tcp_local_; }
+  bool running() const { return running_.load(std::memory_order_acquire); }
+
+  // Worker thread only (read them through post() from elsewhere).
+  const UdpCounters& udp_counters() const { return udp_->counters(); }
+  const WorkerCounters& counters() const { return counters_; }
+  WorkerHandler* handler() const { return handler_.get(); }
+
+ private:
+  struct TcpConnection;
+
+  void run();
+  void on_udp_readable();
+  void on_async();
+  void on_check();
+  void on_tcp_accept();
+  void on_tcp_read(TcpConnection& c, ssize_t nread);
+  void tcp_write(TcpConnection& c, Bytes data);
+  void tcp_write_next(TcpConnection& c);
+  void drop_tcp(TcpConnection& c);
+  void shutdown_loop();
+
+  WorkerConfig config_;
+  std::unique_ptr<WorkerHandler> handler_;
+  std::unique_ptr<UdpSocket> udp_;
+  std::optional<ice::Address> tcp_local_;
+  WorkerCounters counters_;
+
+  uv_loop_t loop_{};
+  uv_async_t async_{};
+  uv_poll_t udp_poll_{};
+  uv_check_t check_{};
+  uv_timer_t timer_{};
+  uv_tcp_t tcp_listener_{};
+  bool has_tcp_ = false;
+  std::optional<Instant> armed_deadline_;
+
+  MpscQueue<Task> tasks_;
+  std::atomic<bool> running_{false};
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+
+  uint32_t next_tcp_id_ = 1;
+  std::unordered_map<uint32_t, std::unique_ptr<TcpConnection>> tcp_;
+  std::unique_ptr<uint8_t[]> tcp_read_buffer_;
+};
+
+}  // namespace sfu::server
