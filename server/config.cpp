@@ -26,9 +26,49 @@ void parse_listen(const std::string& value, Config& config) {
   if (!host.empty()) config.http_address = host;
 }
 
+ice::Address parse_announce(const std::string& value) {
+  auto a = ice::parse_ip(value, 0);
+  if (!a) throw ConfigError("--announce: '" + value + "' is not an IPv4 or IPv6 address");
+  return *a;
+}
+
+namespace {
+
+void parse_rtc_listen(const std::string& value, Config& config) {
+  auto a = ice::parse_address(value.starts_with(':') ? ice::ip_to_string(config.media.bind) + value : value);
+  if (!a) throw ConfigError("--rtc-listen: expected IP:PORT (port 0: ephemeral ports), got '" + value + "'");
+  config.media.bind = *a;
+}
+
+void parse_workers(const std::string& value, Config& config) {
+  unsigned n = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc() || ptr != value.data() + value.size() || n > 256)
+    throw ConfigError("--workers: '" + value + "' is not a count from 0 (one per core) to 256");
+  config.media.workers = n;
+}
+
+void parse_announce_list(const std::string& value, Config& config) {
+  config.media.announced.clear();
+  size_t start = 0;
+  while (start <= value.size()) {
+    const size_t comma = value.find(',', start);
+    const std::string item = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) config.media.announced.push_back(parse_announce(item));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+}
+
+}  // namespace
+
 Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn)(const char*)) {
   Config config;
   if (const char* v = getenv_fn("SFU_LISTEN"); v && *v) parse_listen(v, config);
+  if (const char* v = getenv_fn("SFU_WORKERS"); v && *v) parse_workers(v, config);
+  if (const char* v = getenv_fn("SFU_RTC_LISTEN"); v && *v) parse_rtc_listen(v, config);
+  if (const char* v = getenv_fn("SFU_ANNOUNCE"); v && *v) parse_announce_list(v, config);
+  bool announce_from_flags = false;
 
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -44,6 +84,17 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
       parse_listen(next(), config);
     } else if (a.starts_with("--listen=")) {
       parse_listen(a.substr(9), config);
+    } else if (a == "--workers") {
+      parse_workers(next(), config);
+    } else if (a == "--rtc-listen") {
+      parse_rtc_listen(next(), config);
+    } else if (a == "--announce") {
+      // Repeatable; the first flag replaces what the environment said.
+      if (!announce_from_flags) config.media.announced.clear();
+      announce_from_flags = true;
+      config.media.announced.push_back(parse_announce(next()));
+    } else if (a == "--no-ice-tcp") {
+      config.media.ice_tcp = false;
     } else {
       throw ConfigError("unknown argument '" + a + "' (see --help)");
     }
@@ -52,9 +103,16 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
 }
 
 std::string usage() {
-  return "usage: sfu [--listen HOST:PORT] [--version] [--help]\n"
+  return "usage: sfu [--listen HOST:PORT] [--workers N] [--rtc-listen IP:PORT] [--announce IP]...\n"
+         "           [--no-ice-tcp] [--version] [--help]\n"
          "\n"
-         "  --listen HOST:PORT  HTTP/WebSocket address (default 127.0.0.1:8080; env SFU_LISTEN)\n"
+         "  --listen HOST:PORT    HTTP/WebSocket address (default 127.0.0.1:8080; env SFU_LISTEN)\n"
+         "  --workers N           media workers, one thread each (default 0 = one per core; env SFU_WORKERS)\n"
+         "  --rtc-listen IP:PORT  media bind address and base port; worker i uses port+i for UDP\n"
+         "                        and ICE-TCP (default 127.0.0.1:40000; env SFU_RTC_LISTEN)\n"
+         "  --announce IP         address put in ICE candidates, repeatable, e.g. the public IP\n"
+         "                        behind NAT (default: the bind address; env SFU_ANNOUNCE=ip,ip)\n"
+         "  --no-ice-tcp          no ICE-TCP passive candidates\n"
          "\n"
          "Endpoints: GET /healthz (liveness), GET /readyz (503 while draining).\n"
          "SIGINT or SIGTERM stops the server cleanly.\n";

@@ -7,11 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "server/worker_pool.hpp"
+
 namespace sfu::server {
 
 struct Config {
   std::string http_address = "127.0.0.1";  // --listen HOST:PORT, SFU_LISTEN
   uint16_t http_port = 8080;
+  MediaConfig media;  // --workers, --rtc-listen, --announce, --no-ice-tcp
   bool show_help = false;
   bool show_version = false;
 };
@@ -28,6 +31,9 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
 
 // "HOST:PORT", "[v6]:PORT" or ":PORT" (keeps the host). Throws ConfigError.
 void parse_listen(const std::string& value, Config& config);
+
+// "IP" for --announce (the port comes from the worker). Throws ConfigError.
+ice::Address parse_announce(const std::string& value);
 
 std::string usage();
 

@@ -7,10 +7,12 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "server/config.hpp"
+#include "server/worker_pool.hpp"
 #include "signaling/front.hpp"
 
 namespace {
@@ -18,6 +20,14 @@ namespace {
 const char* env_lookup(const char* name) { return std::getenv(name); }
 
 int run(const sfu::server::Config& config) {
+  sfu::server::WorkerPool workers(config.media);
+  workers.start();
+  for (size_t i = 0; i < workers.size(); ++i) {
+    std::string line;
+    for (const auto& c : workers.candidates(i)) line += " [" + c.to_sdp() + "]";
+    std::fprintf(stderr, "sfu: worker %zu candidates%s\n", i, line.c_str());
+  }
+
   boost::asio::io_context io(1);
   sfu::signaling::Front front(io, {.listen_address = config.http_address, .listen_port = config.http_port});
 
@@ -32,6 +42,7 @@ int run(const sfu::server::Config& config) {
   front.start();
   std::fprintf(stderr, "sfu: listening on http://%s:%u\n", config.http_address.c_str(), unsigned(front.port()));
   io.run();
+  workers.stop();
   std::fprintf(stderr, "sfu: stopped\n");
   return 0;
 }
@@ -54,6 +65,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "sfu: %s\n", e.what());
     return 2;
   } catch (const boost::system::system_error& e) {
+    std::fprintf(stderr, "sfu: %s\n", e.what());
+    return 1;
+  } catch (const std::runtime_error& e) {
     std::fprintf(stderr, "sfu: %s\n", e.what());
     return 1;
   }

@@ -22,6 +22,7 @@
 #include "common/bytes.hpp"
 #include "common/time.hpp"
 #include "ice/address.hpp"
+#include "ice/path.hpp"
 #include "server/mpsc_queue.hpp"
 #include "server/udp_socket.hpp"
 
@@ -39,16 +40,8 @@ struct WorkerConfig {
 
 // How a packet arrived and how to answer: the worker's UDP socket (tcp == 0)
 // or one ICE-TCP connection, plus the remote transport address.
-struct NetPath {
-  uint32_t tcp = 0;
-  ice::Address remote;
-  bool is_tcp() const { return tcp != 0; }
-  friend bool operator==(const NetPath&, const NetPath&) = default;
-};
-
-struct NetPathHash {
-  size_t operator()(const NetPath& p) const { return ice::AddressHash{}(p.remote) * 31 + p.tcp; }
-};
+using NetPath = ice::Path;
+using NetPathHash = ice::PathHash;
 
 struct WorkerCounters {
   uint64_t tcp_accepted = 0;

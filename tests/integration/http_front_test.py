@@ -20,14 +20,17 @@ class Server:
     """Starts sfu on a free loopback port and reads the port it announces."""
 
     def __init__(self, *extra):
-        self.proc = subprocess.Popen([SFU, "--listen", "127.0.0.1:0", *extra],
+        self.proc = subprocess.Popen([SFU, "--listen", "127.0.0.1:0", "--rtc-listen", "127.0.0.1:0",
+                                      "--workers", "2", *extra],
                                      stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 10
         self.port = None
+        self.candidates = []
         while time.monotonic() < deadline:
             line = self.proc.stderr.readline()
             if not line:
                 break
+            self.candidates += re.findall(r"\[(candidate:[^\]]+)\]", line)
             m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
             if m:
                 self.port = int(m.group(1))
@@ -121,8 +124,39 @@ class HttpFrontTest(unittest.TestCase):
         finally:
             idle.close()
 
+    def test_workers_announce_udp_and_tcp_candidates(self):
+        # Two workers, each with one UDP and one passive TCP host candidate.
+        self.assertEqual(len(self.server.candidates), 4, self.server.candidates)
+        udp = [c for c in self.server.candidates if " udp " in c]
+        tcp = [c for c in self.server.candidates if c.endswith("tcptype passive")]
+        self.assertEqual(len(udp), 2)
+        self.assertEqual(len(tcp), 2)
+        for c in udp:
+            port = int(c.split()[5])
+            self.assertIn(" 127.0.0.1 ", c)
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                with self.assertRaises(OSError):  # the worker holds the port
+                    s.bind(("127.0.0.1", port))
+
     def test_sigint_stops_cleanly(self):
         self.assertEqual(self.server.stop(signal.SIGINT), 0)
+
+
+class MediaPortTest(unittest.TestCase):
+    def test_media_port_in_use_fails_with_message(self):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+            r = subprocess.run([SFU, "--listen", "127.0.0.1:0", "--rtc-listen", f"127.0.0.1:{port}", "--workers", "1"],
+                               capture_output=True, text=True, timeout=10)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn(f"127.0.0.1:{port}", r.stderr)
+
+    def test_wildcard_bind_needs_announced_address(self):
+        r = subprocess.run([SFU, "--listen", "127.0.0.1:0", "--rtc-listen", "0.0.0.0:0", "--workers", "1"],
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("announced", r.stderr)
 
 
 class CommandLineTest(unittest.TestCase):
@@ -137,7 +171,9 @@ class CommandLineTest(unittest.TestCase):
         self.assertRegex(r.stdout, r"^sfu \d+\.\d+\.\d+")
 
     def test_bad_arguments_exit_2_with_message(self):
-        for args in (["--bogus"], ["--listen"], ["--listen", "127.0.0.1:99999"], ["--listen", "nocolon"]):
+        for args in (["--bogus"], ["--listen"], ["--listen", "127.0.0.1:99999"], ["--listen", "nocolon"],
+                     ["--workers", "x"], ["--workers", "1000"], ["--announce", "not-an-ip"],
+                     ["--rtc-listen", "1.2.3.4"]):
             r = self.run_sfu(*args)
             self.assertEqual(r.returncode, 2, args)
             self.assertIn("sfu:", r.stderr)
@@ -146,16 +182,18 @@ class CommandLineTest(unittest.TestCase):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             s.listen()
-            r = self.run_sfu("--listen", f"127.0.0.1:{s.getsockname()[1]}")
+            r = self.run_sfu("--listen", f"127.0.0.1:{s.getsockname()[1]}", "--rtc-listen", "127.0.0.1:0")
             self.assertEqual(r.returncode, 1)
             self.assertIn("in use", r.stderr.lower())
 
     def test_env_listen(self):
         proc = subprocess.Popen([SFU], stderr=subprocess.PIPE, text=True,
-                                env={**os.environ, "SFU_LISTEN": "127.0.0.1:0"})
+                                env={**os.environ, "SFU_LISTEN": "127.0.0.1:0", "SFU_RTC_LISTEN": "127.0.0.1:0",
+                                     "SFU_WORKERS": "1"})
         try:
-            line = proc.stderr.readline()
-            self.assertRegex(line, r"listening on http://127\.0\.0\.1:\d+")
+            lines = [proc.stderr.readline() for _ in range(2)]
+            self.assertIn("worker 0 candidates", lines[0])
+            self.assertRegex(lines[1], r"listening on http://127\.0\.0\.1:\d+")
         finally:
             proc.terminate()
             self.assertEqual(proc.wait(timeout=5), 0)
