@@ -1,0 +1,202 @@
+#include "rtp/rtp_rewriter.hpp"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "rtp/header_extensions.hpp"
+
+namespace sfu::rtp {
+namespace {
+
+using Packet = std::vector<uint8_t>;
+
+std::vector<uint8_t> to_vec(Bytes b) { return {b.begin(), b.end()}; }
+
+RtpView parse_ok(const Packet& p) {
+  auto r = parse_rtp(p);
+  EXPECT_TRUE(r.ok());
+  return r.ok() ? *r : RtpView{};
+}
+
+// One-byte extensions as Chrome sends them on a video stream.
+const Packet kOneByte = {
+    0x90, 0xE0, 0x12, 0x34,  // V=2 X=1, M=1 PT=96, seq 0x1234
+    0x00, 0x01, 0xE2, 0x40,  // timestamp 123456
+    0xDE, 0xAD, 0xBE, 0xEF,  // SSRC
+    0xBE, 0xDE, 0x00, 0x03,  // one-byte profile, length 3
+    0x22, 0x01, 0x02, 0x03,  // ID=2 L=2: abs-send-time
+    0x31, 0x00, 0x07,        // ID=3 L=1: transport-wide seq 7
+    0x40, 0x30,              // ID=4 L=0: mid "0"
+    0x00, 0x00, 0x00,        // padding
+    0xAA, 0xBB,              // payload
+};
+
+// Two-byte extensions (RFC 8285 §4.3).
+const Packet kTwoByte = {
+    0x90, 0x60, 0x00, 0x01,  // V=2 X=1, PT=96, seq 1
+    0x00, 0x00, 0x00, 0x02,  // timestamp
+    0x00, 0x00, 0x00, 0x03,  // SSRC
+    0x10, 0x00, 0x00, 0x02,  // two-byte profile, length 2
+    0x01, 0x00,              // ID=1 L=0
+    0x14, 0x02, 0xAB, 0xCD,  // ID=20 L=2
+    0x00, 0x00,              // padding
+    0x01,                    // payload
+};
+
+TEST(RtpRewriter, Rfc3550FixedFieldsInPlace) {
+  Packet p = kOneByte;
+  const RtpView v = parse_ok(p);
+  EXPECT_TRUE(set_ssrc(p, 0x01020304));
+  EXPECT_TRUE(set_sequence(p, 0xFFFF));
+  EXPECT_TRUE(set_timestamp(p, 0xCAFEBABE));
+  EXPECT_TRUE(set_payload_type(p, 100));
+  EXPECT_EQ(v.ssrc(), 0x01020304u);  // the view reads the bytes live
+  EXPECT_EQ(v.sequence(), 0xFFFF);
+  EXPECT_EQ(v.timestamp(), 0xCAFEBABEu);
+  EXPECT_EQ(v.payload_type(), 100);
+  EXPECT_TRUE(v.marker());  // PT rewrite keeps M
+  EXPECT_TRUE(set_marker(p, false));
+  EXPECT_FALSE(v.marker());
+  EXPECT_EQ(v.payload_type(), 100);  // marker rewrite keeps PT
+  EXPECT_EQ(p[0], 0x90);             // V/P/X/CC untouched
+  const Packet expect_head = {0x90, 0x64, 0xFF, 0xFF, 0xCA, 0xFE, 0xBA, 0xBE, 0x01, 0x02, 0x03, 0x04};
+  EXPECT_EQ(Packet(p.begin(), p.begin() + 12), expect_head);
+  EXPECT_EQ(Packet(p.begin() + 12, p.end()), Packet(kOneByte.begin() + 12, kOneByte.end()));
+}
+
+TEST(RtpRewriter, FixedFieldsRefuseBadInput) {
+  Packet p = kOneByte;
+  EXPECT_FALSE(set_payload_type(p, 128));
+  EXPECT_EQ(p, kOneByte);
+  std::array<uint8_t, 11> short_buf{};
+  EXPECT_FALSE(set_ssrc(short_buf, 1));
+  EXPECT_FALSE(set_sequence(short_buf, 1));
+  EXPECT_FALSE(set_timestamp(short_buf, 1));
+  EXPECT_FALSE(set_payload_type(short_buf, 1));
+  EXPECT_FALSE(set_marker(short_buf, true));
+  EXPECT_EQ(short_buf, (std::array<uint8_t, 11>{}));
+}
+
+TEST(RtpRewriter, Rfc8285Sec42RemapOneByteIds) {
+  Packet p = kOneByte;
+  const RtpView v = parse_ok(p);
+  ExtensionIdMap map;
+  map.map(2, 5);   // abs-send-time 2 -> 5
+  map.map(3, 14);  // transport-wide 3 -> 14
+  map.map(4, 1);   // mid 4 -> 1
+  ASSERT_TRUE(remap_extension_ids(p, v, map).ok());
+  EXPECT_EQ(p[16], 0x52);  // ID=5 L=2
+  EXPECT_EQ(p[20], 0xE1);  // ID=14 L=1
+  EXPECT_EQ(p[23], 0x10);  // ID=1 L=0
+  const RtpView w = parse_ok(p);
+  EXPECT_EQ(to_vec(*w.extension(5)), (Packet{0x01, 0x02, 0x03}));
+  EXPECT_EQ(to_vec(*w.extension(14)), (Packet{0x00, 0x07}));
+  EXPECT_EQ(to_vec(*w.extension(1)), (Packet{'0'}));
+  EXPECT_FALSE(w.extension(2).has_value());
+}
+
+TEST(RtpRewriter, Rfc8285Sec41StripBecomesPadding) {
+  Packet p = kOneByte;
+  const RtpView v = parse_ok(p);
+  ExtensionIdMap map = ExtensionIdMap::identity();
+  map.map(3, 0);  // strip transport-wide seq
+  ASSERT_TRUE(remap_extension_ids(p, v, map).ok());
+  const Packet expect_block = {
+      0x22, 0x01, 0x02, 0x03,  // ID=2 kept
+      0x00, 0x00, 0x00,        // ID=3 element now padding
+      0x40, 0x30,              // ID=4 kept
+      0x00, 0x00, 0x00,        // padding
+  };
+  EXPECT_EQ(Packet(p.begin() + 16, p.begin() + 28), expect_block);
+  const RtpView w = parse_ok(p);  // still a valid block
+  EXPECT_FALSE(w.extension(3).has_value());
+  EXPECT_TRUE(w.extension(2).has_value());
+  EXPECT_TRUE(w.extension(4).has_value());
+  EXPECT_EQ(to_vec(w.payload()), (Packet{0xAA, 0xBB}));
+}
+
+TEST(RtpRewriter, StripAllLeavesAPaddingOnlyBlock) {
+  Packet p = kOneByte;
+  const RtpView v = parse_ok(p);
+  ASSERT_TRUE(remap_extension_ids(p, v, ExtensionIdMap{}).ok());
+  EXPECT_EQ(Packet(p.begin() + 16, p.begin() + 28), Packet(12, 0));
+  const RtpView w = parse_ok(p);
+  EXPECT_TRUE(w.extensions().begin() == std::default_sentinel);
+}
+
+TEST(RtpRewriter, OneByteIdAbove14IsRefusedAndNothingChanges) {
+  Packet p = kOneByte;
+  const RtpView v = parse_ok(p);
+  ExtensionIdMap map = ExtensionIdMap::identity();
+  map.map(2, 1);
+  map.map(4, 15);  // reserved in the one-byte form
+  auto r = remap_extension_ids(p, v, map);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), RewriteError::id_out_of_range);
+  EXPECT_EQ(p, kOneByte);
+}
+
+TEST(RtpRewriter, Rfc8285Sec43RemapTwoByteIds) {
+  Packet p = kTwoByte;
+  const RtpView v = parse_ok(p);
+  ExtensionIdMap map;
+  map.map(1, 0);  // strip the empty element
+  map.map(20, 200);
+  ASSERT_TRUE(remap_extension_ids(p, v, map).ok());
+  const Packet expect_block = {0x00, 0x00, 0xC8, 0x02, 0xAB, 0xCD, 0x00, 0x00};
+  EXPECT_EQ(Packet(p.begin() + 16, p.begin() + 24), expect_block);
+  const RtpView w = parse_ok(p);
+  EXPECT_EQ(to_vec(*w.extension(200)), (Packet{0xAB, 0xCD}));
+  EXPECT_FALSE(w.extension(1).has_value());
+}
+
+TEST(RtpRewriter, RemapRefusals) {
+  Packet p = kOneByte;
+  const Packet copy = kOneByte;
+  const RtpView foreign = parse_ok(copy);
+  EXPECT_EQ(remap_extension_ids(p, foreign, ExtensionIdMap{}).error(), RewriteError::foreign_view);
+  Packet other = {
+      0x90, 0x60, 0x00, 0x01,  // V=2 X=1, PT=96, seq 1
+      0x00, 0x00, 0x00, 0x02,  // timestamp
+      0x00, 0x00, 0x00, 0x03,  // SSRC
+      0xAB, 0xCD, 0x00, 0x01,  // profile 0xABCD, length 1
+      0x11, 0x22, 0x33, 0x44,  // opaque
+  };
+  const RtpView ov = parse_ok(other);
+  EXPECT_EQ(remap_extension_ids(other, ov, ExtensionIdMap{}).error(), RewriteError::not_rfc8285);
+  Packet plain = {0x80, 0x60, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x03};  // X=0
+  const RtpView pv = parse_ok(plain);
+  EXPECT_TRUE(remap_extension_ids(plain, pv, ExtensionIdMap{}).ok());
+}
+
+TEST(RtpRewriter, OverwriteTransportSequenceAndAbsSendTime) {
+  Packet p = kOneByte;
+  const RtpView v = parse_ok(p);
+  auto tw = mutable_extension(p, v, 3);
+  ASSERT_TRUE(tw.has_value());
+  EXPECT_EQ(ext::write_transport_sequence(*tw, 0xBEEF), 2u);
+  EXPECT_EQ(*ext::parse_transport_sequence(*v.extension(3)), 0xBEEF);
+  const std::array<uint8_t, 3> ast = {0x0A, 0x0B, 0x0C};
+  ASSERT_TRUE(set_extension(p, v, 2, ast).ok());
+  EXPECT_EQ(*ext::parse_abs_send_time(*v.extension(2)), 0x0A0B0Cu);
+  EXPECT_EQ(p[16], 0x22);  // element header untouched
+  EXPECT_EQ(p[20], 0x31);
+}
+
+TEST(RtpRewriter, SetExtensionRefusals) {
+  Packet p = kOneByte;
+  const RtpView v = parse_ok(p);
+  const std::array<uint8_t, 2> two = {1, 2};
+  EXPECT_EQ(set_extension(p, v, 2, two).error(), RewriteError::size_mismatch);
+  EXPECT_EQ(set_extension(p, v, 9, two).error(), RewriteError::not_found);
+  const Packet copy = kOneByte;
+  EXPECT_EQ(set_extension(p, parse_ok(copy), 3, two).error(), RewriteError::foreign_view);
+  EXPECT_FALSE(mutable_extension(p, parse_ok(copy), 3).has_value());
+  EXPECT_EQ(p, kOneByte);
+}
+
+}  // namespace
+}  // namespace sfu::rtp
