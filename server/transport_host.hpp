@@ -1,0 +1,93 @@
+// The transports of one worker and the routing of its datagrams to them:
+// STUN by the local ufrag in USERNAME (RFC 8445 §7.2.2), everything else by
+// the 5-tuple (a hash map from path to transport, filled as ICE validates
+// paths). Owns the timer heap that drives every transport's poll_timeout().
+// Worker thread only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "server/transport.hpp"
+#include "server/worker.hpp"
+
+namespace sfu::server {
+
+using TransportId = uint64_t;
+
+struct HostCounters {
+  uint64_t unknown_ufrag = 0;  // STUN for no transport here
+  uint64_t unknown_path = 0;   // non-STUN from a path no transport has validated
+  uint64_t malformed = 0;      // unparsable STUN, unknown first byte
+  uint64_t media_in = 0;       // decrypted RTP/RTCP handed to the listener
+  uint64_t send_failures = 0;  // protect failed or no selected path
+};
+
+class TransportHost : public WorkerHandler {
+ public:
+  // Told about decrypted media and transport events. Called on the worker
+  // thread from inside on_datagram / on_timeout; it may call back into the
+  // host (send_rtp, remove) but must not keep `packet` beyond the call.
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    virtual void on_media(TransportId id, Instant now, ReceivedMedia& media) = 0;
+    virtual void on_transport_event(TransportId id, const TransportEvent& event) = 0;
+  };
+
+  TransportHost() = default;
+  void set_listener(Listener* listener) { listener_ = listener; }
+
+  // Adds a transport (already given its remote parameters) and starts it.
+  // Returns its id. The worker pointer is needed to send what start() queues.
+  TransportId add(Worker& worker, Instant now, std::unique_ptr<Transport> transport);
+  // Closes (close_notify) and forgets a transport and its paths.
+  void remove(Worker& worker, TransportId id);
+  Transport* find(TransportId id);
+  // After Transport::restart_ice: index the transport under its new ufrag.
+  void reindex_ufrag(TransportId id, const std::string& old_ufrag);
+
+  // Protects buffer[0, length) in place for transport `id` and queues it on
+  // the transport's selected path. Zero-copy for UDP. False (and counted)
+  // when the transport is missing, not connected, or has no path.
+  bool send_rtp(Worker& worker, TransportId id, MutBytes buffer, size_t length, bool rtcp = false);
+
+  // WorkerHandler
+  void on_datagram(Worker& worker, Instant now, const NetPath& from, MutBytes data) override;
+  void on_timeout(Worker& worker, Instant now) override;
+  std::optional<Instant> poll_timeout() const override;
+  void on_tcp_closed(Worker& worker, uint32_t connection) override;
+
+  const HostCounters& counters() const { return counters_; }
+  size_t size() const { return transports_.size(); }
+
+ private:
+  struct Entry {
+    std::unique_ptr<Transport> transport;
+    std::vector<NetPath> paths;       // indexed in by_path_
+    std::optional<Instant> armed;     // deadline currently in the heap
+  };
+  struct Timer {
+    Instant at;
+    TransportId id;
+    bool operator>(const Timer& o) const { return at > o.at; }
+  };
+
+  void after_call(Worker& worker, TransportId id, Entry& e);
+  void index_path(TransportId id, Entry& e, const NetPath& path);
+
+  Listener* listener_ = nullptr;
+  TransportId next_id_ = 1;
+  std::unordered_map<TransportId, Entry> transports_;
+  std::unordered_map<std::string, TransportId> by_ufrag_;
+  std::unordered_map<NetPath, TransportId, NetPathHash> by_path_;
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+  HostCounters counters_;
+};
+
+}  // namespace sfu::server
