@@ -6,6 +6,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/version.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <chrono>
 #include <optional>
 #include <unordered_set>
@@ -64,6 +65,10 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
     }
     ++server_->counters_.requests;
     HttpRequest req = parser_->release();
+    if (server_->upgrade_ && beast::websocket::is_upgrade(req)) {
+      stream_.expires_never();
+      if (server_->upgrade_(stream_.socket(), req)) return;  // the socket moved to a WebSocket session
+    }
     HttpResponse res = server_->handler_(req);
     res.keep_alive(req.keep_alive() && res.keep_alive());
     send(std::move(res));

@@ -37,6 +37,9 @@ class HttpServer {
  public:
   // Produces the response for a request. Called on the io_context's thread.
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
+  // Offered every WebSocket upgrade request; takes the socket and returns
+  // true, or returns false to have it answered by Handler (e.g. 404).
+  using UpgradeHandler = std::function<bool(boost::asio::ip::tcp::socket&, HttpRequest&)>;
 
   // Binds and listens on `endpoint` (port 0 picks a free port; see port()).
   // Throws boost::system::system_error when the address cannot be bound.
@@ -46,6 +49,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
+  // Before start(): where WebSocket upgrades go.
+  void set_upgrade_handler(UpgradeHandler h) { upgrade_ = std::move(h); }
   // Starts accepting. Call once, from the io_context's thread or before run().
   void start();
   // Stops accepting and closes every open connection; the io_context's run()
@@ -63,6 +68,7 @@ class HttpServer {
   boost::asio::io_context& io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   Handler handler_;
+  UpgradeHandler upgrade_;
   HttpLimits limits_;
   HttpCounters counters_;
   std::shared_ptr<ConnectionSet> connections_;

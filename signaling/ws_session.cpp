@@ -1,0 +1,162 @@
+#include "signaling/ws_session.hpp"
+
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+namespace sfu::signaling {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using Clock = std::chrono::steady_clock;
+
+void Reply::ok(const Json& result) const {
+  if (notification_) return;
+  if (auto s = session_.lock()) s->send(make_result(id_, result));
+}
+
+void Reply::error(const RpcError& e) const {
+  if (notification_) return;
+  if (auto s = session_.lock()) s->send(make_error(id_, e));
+}
+
+WsSession::WsSession(boost::asio::ip::tcp::socket socket, WsLimits limits)
+    : ws_(std::move(socket)), limits_(limits), tokens_(limits.request_burst), last_refill_(Clock::now()) {}
+
+WsSession::~WsSession() = default;
+
+void WsSession::start(HttpRequest request, HandlerFactory factory) {
+  ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(beast::http::field::server, "sfu"); }));
+  ws_.read_message_max(limits_.max_message_bytes);
+  auto req = std::make_shared<HttpRequest>(std::move(request));
+  ws_.async_accept(*req, [self = shared_from_this(), req, factory = std::move(factory)](beast::error_code ec) {
+    if (ec) return self->finish();
+    self->open_ = true;
+    self->handler_ = factory(self, *req);
+    self->read_next();
+  });
+}
+
+void WsSession::read_next() {
+  ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, size_t n) { self->on_read(ec, n); });
+}
+
+void WsSession::on_read(beast::error_code ec, size_t bytes) {
+  if (ec == websocket::error::message_too_big) {
+    // Beast has already failed the stream; say why before closing.
+    close_reason_ = websocket::close_reason(websocket::close_code::too_big, "message over 1 MiB");
+    beast::error_code ignored;
+    ws_.next_layer().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+    return finish();
+  }
+  if (ec) return finish();
+  ++counters_.frames_in;
+  if (!ws_.got_text()) {
+    ++counters_.binary;
+    buffer_.consume(bytes);
+    send(make_error(nullptr, RpcError{RpcCode::invalid_request, "binary frames are not supported", "binary_frame"}));
+  } else if (bytes > limits_.max_frame_bytes) {
+    ++counters_.too_large;
+    // Echo the request's id when it can be read (the frame is at most 1 MiB).
+    const std::string text = beast::buffers_to_string(buffer_.data());
+    buffer_.consume(bytes);
+    RpcParsed parsed = parse_request(text);
+    Json id = nullptr;
+    if (auto* r = std::get_if<RpcRequest>(&parsed)) id = r->id;
+    if (auto* f = std::get_if<RpcParseFailure>(&parsed)) id = f->id;
+    send(make_error(id, RpcError{RpcCode::invalid_request, "frame over 64 KiB", "too_large"}));
+  } else {
+    const std::string text = beast::buffers_to_string(buffer_.data());
+    buffer_.consume(bytes);
+    handle_text(text);
+  }
+  if (open_ && !closing_) read_next();
+}
+
+bool WsSession::take_token() {
+  const auto now = Clock::now();
+  const double elapsed = std::chrono::duration<double>(now - last_refill_).count();
+  last_refill_ = now;
+  tokens_ = std::min(limits_.request_burst, tokens_ + elapsed * limits_.requests_per_second);
+  if (tokens_ >= 1.0) {
+    tokens_ -= 1.0;
+    return true;
+  }
+  rate_limited_at_.push_back(now);
+  while (!rate_limited_at_.empty() && now - rate_limited_at_.front() > limits_.abuse_window) rate_limited_at_.pop_front();
+  return false;
+}
+
+void WsSession::handle_text(std::string_view text) {
+  RpcParsed parsed = parse_request(text);
+  if (auto* f = std::get_if<RpcParseFailure>(&parsed)) {
+    if (!f->is_notification || f->error.code == RpcCode::parse_error) send(make_error(f->id, f->error));
+    return;
+  }
+  auto& req = std::get<RpcRequest>(parsed);
+  Reply reply(weak_from_this(), req.id, req.is_notification);
+  if (!take_token()) {
+    ++counters_.rate_limited;
+    reply.error(RpcError{RpcCode::rate_limited, "too many requests"});
+    if (rate_limited_at_.size() >= limits_.abuse_limit) close(websocket::close_code::policy_error, "rate limit abuse");
+    return;
+  }
+  ++counters_.requests;
+  try {
+    handler_->on_request(req, reply);
+  } catch (const RpcError& e) {
+    reply.error(e);
+  } catch (const std::exception& e) {
+    reply.error(RpcError{RpcCode::internal_error, "internal error"});
+  }
+}
+
+void WsSession::send(std::string text) {
+  if (!open_ || closing_) return;
+  queued_bytes_ += text.size();
+  if (queued_bytes_ > limits_.max_queued_bytes) {
+    close(websocket::close_code::policy_error, "client too slow");
+    return;
+  }
+  if (text.find("\"error\"") != std::string::npos) ++counters_.errors_sent;
+  queue_.push_back(std::move(text));
+  if (!writing_) write_next();
+}
+
+void WsSession::write_next() {
+  if (queue_.empty()) {
+    if (closing_) {
+      ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) { self->finish(); });
+    }
+    return;
+  }
+  writing_ = true;
+  ws_.text(true);
+  ws_.async_write(boost::asio::buffer(queue_.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
+    self->writing_ = false;
+    self->queued_bytes_ -= self->queue_.front().size();
+    self->queue_.pop_front();
+    if (ec) return self->finish();
+    self->write_next();
+  });
+}
+
+void WsSession::close(websocket::close_code code, std::string_view reason) {
+  if (!open_ || closing_) return;
+  closing_ = true;
+  close_reason_ = websocket::close_reason(code, reason);
+  if (!writing_) write_next();
+}
+
+void WsSession::finish() {
+  if (finished_) return;
+  finished_ = true;
+  open_ = false;
+  queue_.clear();
+  beast::error_code ec;
+  ws_.next_layer().socket().close(ec);
+  if (handler_) handler_->on_closed();
+}
+
+}  // namespace sfu::signaling
