@@ -483,7 +483,8 @@ TEST(RtpHeader, PayloadAlreadyInPlaceIsKept) {
   h.payload = Bytes(buf).subspan(at, 10);
   const size_t n = h.serialize_to(buf);
   ASSERT_EQ(n, 20u + 10 + 3);
-  const RtpView v = parse_ok(Packet(buf.begin(), buf.begin() + long(n)));
+  const Packet out(buf.begin(), buf.begin() + long(n));  // the view borrows it
+  const RtpView v = parse_ok(out);
   EXPECT_EQ(to_vec(v.payload()), (Packet{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
   EXPECT_EQ(v.padding_size(), 3u);
   EXPECT_EQ(to_vec(*v.extension(1)), (Packet{0x85}));
