@@ -10,16 +10,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash deploy/install-deps.sh
+phase() { echo "=== $1 (at ${SECONDS}s)"; }
 
 jobs=$(nproc)
 fuzz_seconds=${SFU_FUZZ_SECONDS:-20}
 
-echo "=== [1/2] GCC build: unit, integration, benchmark smoke"
+phase "[1/2] GCC build: unit, integration, benchmark smoke"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSFU_BUILD_TESTS=ON -DSFU_BUILD_BENCH=ON >/dev/null
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 900
 
-echo "=== [2/2] Clang ASan+UBSan build: unit tests and fuzzers (${fuzz_seconds}s each)"
+phase "[2/2] Clang ASan+UBSan build: unit tests and fuzzers (${fuzz_seconds}s each)"
 CC=clang CXX=clang++ cmake -S . -B build-san -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DSFU_SANITIZE=address,undefined -DSFU_BUILD_TESTS=ON -DSFU_BUILD_BENCH=OFF -DSFU_BUILD_FUZZERS=ON \
   -DSFU_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
@@ -29,3 +30,4 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # Fuzzers run one at a time: each uses a whole core and a fixed time budget.
 ctest --test-dir build-san --output-on-failure -j "$jobs" -LE fuzz --timeout 900
 ctest --test-dir build-san --output-on-failure -j 1 -L fuzz
+phase "done"
