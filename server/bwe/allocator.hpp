@@ -1,0 +1,96 @@
+// Shares one subscriber transport's bandwidth estimate among its consumers:
+// which spatial/temporal layer each one forwards.
+//
+// Priority (the issue): audio first, then screen share, then video in the
+// subscriber's preference order (AllocationInput::priority, lower first; input
+// order breaks ties).
+//   1. Audio: every audio consumer gets its single layer, even beyond the
+//      estimate (it is tens of kbit/s and the last thing to cut).
+//   2. Screen share, one consumer at a time: base layer, then step up as far
+//      as it fits. Text on a screen is unreadable at low resolution, so it
+//      is served before any camera.
+//   3. Video: first the base layer (0,0) of each in preference order (as
+//      many as fit, the rest paused), then round-robin one step at a time in
+//      preference order, so the budget spreads instead of one camera taking
+//      it all.
+// Steps go through layers in (spatial, temporal) order: (0,0) (0,1) (0,2)
+// (1,0) ... up to the preferred maximum; a layer whose measured bitrate is 0
+// is not available and skipped.
+//
+// Hysteresis: keeping (or going down to) a layer at or below the one being
+// forwarded needs the total to fit the estimate; going above it needs
+// total x 1.1 <= estimate, or a successful probe that measured at least the
+// total (and the total to fit the estimate). So a consumer downgrades at once
+// when it no longer fits and does not flap back on the next call. An upgrade
+// that does not fit is held back; the first such (highest priority) consumer
+// gets `probe` set with the total to probe towards in probe_target_bps, at
+// most once per kProbeInterval: the caller passes it to
+// BandwidthEstimator::request_probe().
+//
+// A pure function of its inputs except for that probe rate limit. No heap;
+// at most kMaxConsumers consumers are considered (any beyond are paused).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "common/time.hpp"
+
+namespace sfu::server::bwe {
+
+enum class ConsumerKind : uint8_t { audio, screen, video };
+
+inline constexpr size_t kMaxSpatialLayers = 3;
+inline constexpr size_t kMaxTemporalLayers = 3;
+
+// One consumer as the allocator sees it.
+struct AllocationInput {
+  uint32_t id = 0;  // the caller's, not used
+  ConsumerKind kind = ConsumerKind::video;
+  uint8_t priority = 0;  // within a kind: lower first
+  // bitrate_bps[s][t]: forwarding spatial layer s with temporal layers 0..t,
+  // as measured on the producer; 0 = not available. Audio uses [0][0].
+  std::array<std::array<uint32_t, kMaxTemporalLayers>, kMaxSpatialLayers> bitrate_bps{};
+  int8_t max_spatial = kMaxSpatialLayers - 1;  // the subscriber's preferred maximum
+  int8_t max_temporal = kMaxTemporalLayers - 1;
+  int8_t current_spatial = -1;  // what is forwarded now; -1 = nothing
+  int8_t current_temporal = -1;
+};
+
+// The allocator's answer for one consumer.
+struct AllocationResult {
+  int8_t spatial = -1;  // -1: paused, nothing fits
+  int8_t temporal = -1;
+  uint64_t bps = 0;     // cost of the chosen layer
+  bool upgrade_held = false;  // the next layer up did not fit (waits for estimate or a probe)
+  bool probe = false;         // request a probe now, towards probe_target_bps
+  uint64_t probe_target_bps = 0;  // the total allocation the upgrade would need
+};
+
+// Totals of one allocate() call.
+struct AllocationSummary {
+  uint64_t allocated_bps = 0;
+  std::optional<uint64_t> probe_target_bps;  // same as the probing consumer's
+};
+
+class Allocator {
+ public:
+  static constexpr size_t kMaxConsumers = 128;
+  static constexpr double kUpgradeMargin = 1.1;
+  static constexpr Duration kProbeInterval = seconds(2);
+
+  // Chooses a layer for each consumer: out[i] answers consumers[i]
+  // (out.size() >= consumers.size(); extra outputs untouched). `probed_bps`:
+  // the last successful probe's measured rate, if recent (the caller decides
+  // what recent means; BandwidthEstimator::last_probe_result()).
+  AllocationSummary allocate(Instant now, uint64_t estimate_bps, std::span<const AllocationInput> consumers,
+                             std::span<AllocationResult> out, std::optional<uint64_t> probed_bps = std::nullopt);
+
+ private:
+  std::optional<Instant> last_probe_;
+};
+
+}  // namespace sfu::server::bwe
