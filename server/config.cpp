@@ -60,6 +60,25 @@ void parse_announce_list(const std::string& value, Config& config) {
   }
 }
 
+void parse_api_key(const std::string& value, Config& config) {
+  const auto eq = value.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 >= value.size())
+    throw ConfigError("--api-key: expected KID=SECRET, got '" + value.substr(0, 16) + "...'");
+  if (value.size() - eq - 1 < 16) throw ConfigError("--api-key: the secret must be at least 16 characters");
+  config.api_keys[value.substr(0, eq)] = value.substr(eq + 1);
+}
+
+void parse_api_key_list(const std::string& value, Config& config) {
+  size_t start = 0;
+  while (start < value.size()) {
+    const size_t comma = value.find(',', start);
+    const std::string item = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) parse_api_key(item, config);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+}
+
 }  // namespace
 
 Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn)(const char*)) {
@@ -68,6 +87,8 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
   if (const char* v = getenv_fn("SFU_WORKERS"); v && *v) parse_workers(v, config);
   if (const char* v = getenv_fn("SFU_RTC_LISTEN"); v && *v) parse_rtc_listen(v, config);
   if (const char* v = getenv_fn("SFU_ANNOUNCE"); v && *v) parse_announce_list(v, config);
+  if (const char* v = getenv_fn("SFU_API_KEYS"); v && *v) parse_api_key_list(v, config);
+  if (const char* v = getenv_fn("SFU_WEB_ROOT"); v && *v) config.web_root = v;
   bool announce_from_flags = false;
 
   for (size_t i = 0; i < args.size(); ++i) {
@@ -95,6 +116,10 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
       config.media.announced.push_back(parse_announce(next()));
     } else if (a == "--no-ice-tcp") {
       config.media.ice_tcp = false;
+    } else if (a == "--api-key") {
+      parse_api_key(next(), config);
+    } else if (a == "--web-root") {
+      config.web_root = next();
     } else {
       throw ConfigError("unknown argument '" + a + "' (see --help)");
     }
@@ -104,7 +129,7 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
 
 std::string usage() {
   return "usage: sfu [--listen HOST:PORT] [--workers N] [--rtc-listen IP:PORT] [--announce IP]...\n"
-         "           [--no-ice-tcp] [--version] [--help]\n"
+         "           [--no-ice-tcp] [--api-key KID=SECRET]... [--web-root DIR] [--version] [--help]\n"
          "\n"
          "  --listen HOST:PORT    HTTP/WebSocket address (default 127.0.0.1:8080; env SFU_LISTEN)\n"
          "  --workers N           media workers, one thread each (default 0 = one per core; env SFU_WORKERS)\n"
@@ -113,6 +138,13 @@ std::string usage() {
          "  --announce IP         address put in ICE candidates, repeatable, e.g. the public IP\n"
          "                        behind NAT (default: the bind address; env SFU_ANNOUNCE=ip,ip)\n"
          "  --no-ice-tcp          no ICE-TCP passive candidates\n"
+         "  --api-key KID=SECRET  accept JWT HS256 tokens signed with SECRET (header kid=KID),\n"
+         "                        repeatable (env SFU_API_KEYS=kid=secret,...). Without a key, joins are\n"
+         "                        anonymous, which is allowed only when listening on loopback.\n"
+         "  --web-root DIR        the demo page's files (default: the source tree's signaling/web)\n"
+         "\n"
+         "       sfu token --room R --identity I [--name N] [--ttl SECONDS] [--grants LIST] [--api-key KID=SECRET]\n"
+         "  mints a join token (LIST: publish,subscribe,publishData,admin; default all but admin)\n"
          "\n"
          "Endpoints: GET /healthz (liveness), GET /readyz (503 while draining).\n"
          "SIGINT or SIGTERM stops the server cleanly.\n";

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -15,6 +16,8 @@ struct Config {
   std::string http_address = "127.0.0.1";  // --listen HOST:PORT, SFU_LISTEN
   uint16_t http_port = 8080;
   MediaConfig media;  // --workers, --rtc-listen, --announce, --no-ice-tcp
+  std::map<std::string, std::string> api_keys;  // --api-key KID=SECRET, SFU_API_KEYS=kid=secret,...
+  std::string web_root;                         // --web-root DIR, SFU_WEB_ROOT
   bool show_help = false;
   bool show_version = false;
 };

@@ -2,8 +2,11 @@
 // signaling front to the media side; the sfu_server library itself never
 // includes signaling/ (arrows point down).
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/system/system_error.hpp>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -12,12 +15,21 @@
 #include <vector>
 
 #include "server/config.hpp"
+#include "server/media_controller.hpp"
 #include "server/worker_pool.hpp"
+#include "signaling/auth.hpp"
 #include "signaling/front.hpp"
+#include "signaling/hub.hpp"
 
 namespace {
 
 const char* env_lookup(const char* name) { return std::getenv(name); }
+
+bool is_loopback(const std::string& address) {
+  boost::system::error_code ec;
+  const auto a = boost::asio::ip::make_address(address, ec);
+  return !ec && a.is_loopback();
+}
 
 int run(const sfu::server::Config& config) {
   sfu::server::WorkerPool workers(config.media);
@@ -29,21 +41,85 @@ int run(const sfu::server::Config& config) {
   }
 
   boost::asio::io_context io(1);
-  sfu::signaling::Front front(io, {.listen_address = config.http_address, .listen_port = config.http_port});
+  sfu::server::MediaController media(workers, [&io](std::function<void()> fn) { boost::asio::post(io, std::move(fn)); });
+  sfu::signaling::AuthConfig auth{config.api_keys, config.api_keys.empty() && is_loopback(config.http_address)};
+  if (config.api_keys.empty() && !auth.allow_anonymous)
+    throw std::runtime_error("listening on " + config.http_address +
+                             " needs an API key (--api-key KID=SECRET): anonymous joins are allowed only on loopback");
+  sfu::signaling::Hub hub(io, media, auth, {});
+  sfu::signaling::FrontConfig fc{.listen_address = config.http_address, .listen_port = config.http_port};
+  fc.web_root = config.web_root.empty() ? std::string(SFU_DEFAULT_WEB_ROOT) : config.web_root;
+  sfu::signaling::Front front(io, fc, &hub);
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     std::fprintf(stderr, "sfu: %s received, stopping\n", signo == SIGINT ? "SIGINT" : "SIGTERM");
     front.begin_drain();
+    hub.begin_drain();
     front.stop();
   });
 
   front.start();
-  std::fprintf(stderr, "sfu: listening on http://%s:%u\n", config.http_address.c_str(), unsigned(front.port()));
+  std::fprintf(stderr, "sfu: listening on http://%s:%u (%s)\n", config.http_address.c_str(), unsigned(front.port()),
+               auth.allow_anonymous ? "anonymous joins allowed" : "tokens required");
   io.run();
   workers.stop();
   std::fprintf(stderr, "sfu: stopped\n");
+  return 0;
+}
+
+// sfu token --room R --identity I [--name N] [--ttl S] [--grants LIST] [--api-key KID=SECRET]
+int mint(const std::vector<std::string>& args) {
+  sfu::signaling::Identity id;
+  int64_t ttl = 3600;
+  std::string kid, secret;
+  if (const char* keys = std::getenv("SFU_API_KEYS"); keys && *keys) {
+    std::string first(keys);
+    first = first.substr(0, first.find(','));
+    const auto eq = first.find('=');
+    if (eq != std::string::npos) kid = first.substr(0, eq), secret = first.substr(eq + 1);
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    auto next = [&]() -> const std::string& {
+      if (i + 1 >= args.size()) throw sfu::server::ConfigError(args[i] + ": missing value");
+      return args[++i];
+    };
+    const std::string& a = args[i];
+    if (a == "--room") id.room = next();
+    else if (a == "--identity") id.subject = next();
+    else if (a == "--name") id.name = next();
+    else if (a == "--ttl") ttl = std::stoll(next());
+    else if (a == "--api-key") {
+      const std::string& v = next();
+      const auto eq = v.find('=');
+      if (eq == std::string::npos) throw sfu::server::ConfigError("--api-key: expected KID=SECRET");
+      kid = v.substr(0, eq);
+      secret = v.substr(eq + 1);
+    } else if (a == "--grants") {
+      const std::string& list = next();
+      id.grants = {false, false, false, false};
+      size_t start = 0;
+      while (start <= list.size()) {
+        const size_t comma = list.find(',', start);
+        const std::string g = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (g == "publish") id.grants.publish = true;
+        else if (g == "subscribe") id.grants.subscribe = true;
+        else if (g == "publishData") id.grants.publish_data = true;
+        else if (g == "admin") id.grants.admin = true;
+        else if (!g.empty()) throw sfu::server::ConfigError("--grants: unknown grant '" + g + "'");
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    } else {
+      throw sfu::server::ConfigError("token: unknown argument '" + a + "'");
+    }
+  }
+  if (id.room.empty() || id.subject.empty()) throw sfu::server::ConfigError("token: --room and --identity are required");
+  if (secret.empty()) throw sfu::server::ConfigError("token: no key (--api-key KID=SECRET or SFU_API_KEYS)");
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  std::puts(sfu::signaling::mint_token(secret, kid, id, now, ttl).c_str());
   return 0;
 }
 
@@ -51,7 +127,9 @@ int run(const sfu::server::Config& config) {
 
 int main(int argc, char** argv) {
   try {
-    const auto config = sfu::server::load_config(std::vector<std::string>(argv + 1, argv + argc), env_lookup);
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (!args.empty() && args[0] == "token") return mint({args.begin() + 1, args.end()});
+    const auto config = sfu::server::load_config(args, env_lookup);
     if (config.show_help) {
       std::fputs(sfu::server::usage().c_str(), stdout);
       return 0;
@@ -67,7 +145,7 @@ int main(int argc, char** argv) {
   } catch (const boost::system::system_error& e) {
     std::fprintf(stderr, "sfu: %s\n", e.what());
     return 1;
-  } catch (const std::runtime_error& e) {
+  } catch (const std::exception& e) {
     std::fprintf(stderr, "sfu: %s\n", e.what());
     return 1;
   }

@@ -53,11 +53,19 @@ Transport::Transport(TransportConfig config) : config_(std::move(config)), dtls_
 void Transport::set_remote_parameters(std::string_view ice_ufrag, std::string_view ice_pwd,
                                       const dtls::Fingerprint& fp) {
   dtls_.set_remote_fingerprint(fp);
+  remote_known_ = true;
   if (lite_) {
     lite_->set_remote_ufrag(ice_ufrag);
   } else if (!controlling_) {
     controlling_.emplace(config_.local_ice, ice::IceCredentials{std::string(ice_ufrag), std::string(ice_pwd)},
                          config_.controlling_ice);
+  }
+  // Replay DTLS that arrived before the fingerprint was known.
+  auto early = std::move(early_dtls_);
+  early_dtls_.clear();
+  for (auto& d : early) {
+    dtls_.handle_packet(last_now_, d);
+    pump(last_now_);
   }
 }
 
@@ -101,6 +109,12 @@ ReceivedMedia Transport::handle_datagram(Instant now, const ice::Path& from, Mut
       }
       ++counters_.dtls_in;
       last_dtls_path_ = from;
+      last_now_ = now;
+      if (!remote_known_) {
+        constexpr size_t kMaxEarly = 8;  // a ClientHello flight and its retransmissions
+        if (early_dtls_.size() < kMaxEarly) early_dtls_.emplace_back(data.begin(), data.end());
+        return {};
+      }
       dtls_.handle_packet(now, data);
       pump(now);
       return {};

@@ -96,8 +96,13 @@ class Transport {
   explicit Transport(TransportConfig config);
 
   // The peer's ICE credentials and certificate fingerprint from its SDP.
-  // The password is needed in the client role only.
+  // The password is needed in the client role only. A server-role transport
+  // may be started before they are known (the SFU's subscriber offer goes
+  // out first); DTLS datagrams that arrive before then are held (a few) and
+  // replayed once the fingerprint is set, so the handshake cannot complete
+  // unchecked.
   void set_remote_parameters(std::string_view ice_ufrag, std::string_view ice_pwd, const dtls::Fingerprint& fp);
+  bool has_remote_parameters() const { return remote_known_; }
   // Client role: a server candidate to check.
   void add_remote_candidate(const ice::Path& path, uint32_t priority);
   void start(Instant now);
@@ -157,6 +162,9 @@ class Transport {
   TransportState state_ = TransportState::new_;
   std::optional<Instant> connect_deadline_;
   std::optional<ice::Path> last_dtls_path_;
+  bool remote_known_ = false;
+  std::vector<std::vector<uint8_t>> early_dtls_;  // held until the fingerprint is known (bounded)
+  Instant last_now_{};
   bool ice_connected_ = false;
   bool dtls_started_ = false;
   TransportCounters counters_;

@@ -7,7 +7,7 @@
 
 namespace sfu::server {
 
-TransportId TransportHost::add(Worker& worker, Instant now, std::unique_ptr<Transport> transport) {
+TransportId TransportHost::add(PacketOutput& worker, Instant now, std::unique_ptr<Transport> transport) {
   const TransportId id = next_id_++;
   by_ufrag_[transport->local_ice().ufrag] = id;
   auto [it, inserted] = transports_.emplace(id, Entry{std::move(transport), {}, std::nullopt});
@@ -16,7 +16,7 @@ TransportId TransportHost::add(Worker& worker, Instant now, std::unique_ptr<Tran
   return id;
 }
 
-void TransportHost::remove(Worker& worker, TransportId id) {
+void TransportHost::remove(PacketOutput& worker, TransportId id) {
   auto it = transports_.find(id);
   if (it == transports_.end()) return;
   Entry& e = it->second;
@@ -36,6 +36,11 @@ Transport* TransportHost::find(TransportId id) {
   return it == transports_.end() ? nullptr : it->second.transport.get();
 }
 
+void TransportHost::flush(PacketOutput& out, TransportId id) {
+  auto it = transports_.find(id);
+  if (it != transports_.end()) after_call(out, id, it->second);
+}
+
 void TransportHost::reindex_ufrag(TransportId id, const std::string& old_ufrag) {
   auto it = transports_.find(id);
   if (it == transports_.end()) return;
@@ -44,7 +49,7 @@ void TransportHost::reindex_ufrag(TransportId id, const std::string& old_ufrag) 
   by_ufrag_[it->second.transport->local_ice().ufrag] = id;
 }
 
-void TransportHost::on_datagram(Worker& worker, Instant now, const NetPath& from, MutBytes data) {
+void TransportHost::on_datagram(PacketOutput& worker, Instant now, const NetPath& from, MutBytes data) {
   const auto kind = ice::classify_packet(data);
   TransportId id = 0;
   if (kind == ice::PacketKind::stun) {
@@ -101,7 +106,7 @@ void TransportHost::index_path(TransportId id, Entry& e, const NetPath& path) {
 }
 
 // Sends what the transport queued, delivers its events, re-arms its timer.
-void TransportHost::after_call(Worker& worker, TransportId id, Entry& e) {
+void TransportHost::after_call(PacketOutput& worker, TransportId id, Entry& e) {
   while (auto tx = e.transport->poll_transmit()) worker.send(tx->path, tx->data);
   while (auto ev = e.transport->poll_event()) {
     if (listener_) listener_->on_transport_event(id, *ev);
@@ -112,7 +117,7 @@ void TransportHost::after_call(Worker& worker, TransportId id, Entry& e) {
   e.armed = next;
 }
 
-void TransportHost::on_timeout(Worker& worker, Instant now) {
+void TransportHost::on_timeout(PacketOutput& worker, Instant now) {
   while (!timers_.empty() && timers_.top().at <= now) {
     const Timer t = timers_.top();
     timers_.pop();
@@ -129,7 +134,7 @@ std::optional<Instant> TransportHost::poll_timeout() const {
   return timers_.top().at;
 }
 
-void TransportHost::on_tcp_closed(Worker& worker, uint32_t connection) {
+void TransportHost::on_tcp_closed(PacketOutput& worker, uint32_t connection) {
   for (auto it = by_path_.begin(); it != by_path_.end();) {
     if (it->first.tcp != connection) {
       ++it;
@@ -144,7 +149,7 @@ void TransportHost::on_tcp_closed(Worker& worker, uint32_t connection) {
   }
 }
 
-bool TransportHost::send_rtp(Worker& worker, TransportId id, MutBytes buffer, size_t length, bool rtcp) {
+bool TransportHost::send_rtp(PacketOutput& worker, TransportId id, MutBytes buffer, size_t length, bool rtcp) {
   auto it = transports_.find(id);
   if (it == transports_.end()) {
     ++counters_.send_failures;

@@ -45,23 +45,34 @@ class TransportHost : public WorkerHandler {
 
   // Adds a transport (already given its remote parameters) and starts it.
   // Returns its id. The worker pointer is needed to send what start() queues.
-  TransportId add(Worker& worker, Instant now, std::unique_ptr<Transport> transport);
+  TransportId add(PacketOutput& worker, Instant now, std::unique_ptr<Transport> transport);
   // Closes (close_notify) and forgets a transport and its paths.
-  void remove(Worker& worker, TransportId id);
+  void remove(PacketOutput& worker, TransportId id);
   Transport* find(TransportId id);
+  // After a call made on the transport from outside (set_remote_parameters,
+  // restart_ice): send what it queued and re-arm its timer.
+  void flush(PacketOutput& out, TransportId id);
   // After Transport::restart_ice: index the transport under its new ufrag.
   void reindex_ufrag(TransportId id, const std::string& old_ufrag);
 
   // Protects buffer[0, length) in place for transport `id` and queues it on
   // the transport's selected path. Zero-copy for UDP. False (and counted)
   // when the transport is missing, not connected, or has no path.
-  bool send_rtp(Worker& worker, TransportId id, MutBytes buffer, size_t length, bool rtcp = false);
+  bool send_rtp(PacketOutput& worker, TransportId id, MutBytes buffer, size_t length, bool rtcp = false);
 
   // WorkerHandler
-  void on_datagram(Worker& worker, Instant now, const NetPath& from, MutBytes data) override;
-  void on_timeout(Worker& worker, Instant now) override;
+  void on_datagram(Worker& worker, Instant now, const NetPath& from, MutBytes data) override {
+    on_datagram(static_cast<PacketOutput&>(worker), now, from, data);
+  }
+  void on_timeout(Worker& worker, Instant now) override { on_timeout(static_cast<PacketOutput&>(worker), now); }
   std::optional<Instant> poll_timeout() const override;
-  void on_tcp_closed(Worker& worker, uint32_t connection) override;
+  void on_tcp_closed(Worker& worker, uint32_t connection) override {
+    on_tcp_closed(static_cast<PacketOutput&>(worker), connection);
+  }
+  // The same, for any output (a simulated network in tests).
+  void on_datagram(PacketOutput& out, Instant now, const NetPath& from, MutBytes data);
+  void on_timeout(PacketOutput& out, Instant now);
+  void on_tcp_closed(PacketOutput& out, uint32_t connection);
 
   const HostCounters& counters() const { return counters_; }
   size_t size() const { return transports_.size(); }
@@ -78,7 +89,7 @@ class TransportHost : public WorkerHandler {
     bool operator>(const Timer& o) const { return at > o.at; }
   };
 
-  void after_call(Worker& worker, TransportId id, Entry& e);
+  void after_call(PacketOutput& worker, TransportId id, Entry& e);
   void index_path(TransportId id, Entry& e, const NetPath& path);
 
   Listener* listener_ = nullptr;

@@ -24,6 +24,7 @@
 #include "ice/address.hpp"
 #include "ice/path.hpp"
 #include "server/mpsc_queue.hpp"
+#include "server/packet_output.hpp"
 #include "server/udp_socket.hpp"
 
 namespace sfu::server {
@@ -73,7 +74,7 @@ class WorkerHandler {
   virtual void on_tcp_closed(Worker& /*worker*/, uint32_t /*connection*/) {}
 };
 
-class Worker {
+class Worker : public PacketOutput {
  public:
   using Task = std::function<void(Worker&)>;
 
@@ -81,7 +82,7 @@ class Worker {
   // naming the address when one cannot be bound. `handler` may be null until
   // set_handler(); datagrams arriving without one are dropped.
   explicit Worker(WorkerConfig config, std::unique_ptr<WorkerHandler> handler = nullptr);
-  ~Worker();
+  ~Worker() override;
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
@@ -99,11 +100,11 @@ class Worker {
   // --- worker thread only -------------------------------------------------
   // Queues a copy of `data` to `to` (UDP: batched until the check phase; TCP:
   // framed and written, buffered up to the backlog limit).
-  void send(const NetPath& to, Bytes data);
+  void send(const NetPath& to, Bytes data) override;
   // Zero-copy UDP send: fill send_buffer() (kPacketBufferSize bytes), then
   // commit_udp(). Only for UDP paths.
-  MutBytes send_buffer() { return udp_->send_buffer(); }
-  void commit_udp(size_t length, const ice::Address& to) { udp_->commit(length, to); }
+  MutBytes send_buffer() override { return udp_->send_buffer(); }
+  void commit_udp(size_t length, const ice::Address& to) override { udp_->commit(length, to); }
   // Closes one ICE-TCP connection (e.g. its transport failed).
   void close_tcp(uint32_t connection);
 

@@ -41,9 +41,9 @@ WorkerPool::WorkerPool(const MediaConfig& config) {
       wc.tcp_bind.reset();
     }
     wc.socket_buffer_bytes = config.socket_buffer_bytes;
-    auto host = std::make_unique<TransportHost>();
-    hosts_.push_back(host.get());
-    workers_.push_back(std::make_unique<Worker>(wc, std::move(host)));
+    auto media = std::make_unique<WorkerMedia>();
+    media_.push_back(media.get());
+    workers_.push_back(std::make_unique<Worker>(wc, std::move(media)));
 
     std::vector<ice::Candidate> cands;
     const auto& announced = config.announced.empty() ? std::vector<ice::Address>{config.bind} : config.announced;

@@ -12,6 +12,7 @@
 #include "dtls/session.hpp"
 #include "ice/candidate.hpp"
 #include "server/transport_host.hpp"
+#include "server/worker_media.hpp"
 #include "server/worker.hpp"
 
 namespace sfu::server {
@@ -39,15 +40,15 @@ class WorkerPool {
 
   size_t size() const { return workers_.size(); }
   Worker& worker(size_t i) { return *workers_[i]; }
-  // The worker's transports; touch only on that worker's thread.
-  TransportHost& host(size_t i) { return *hosts_[i]; }
+  // The worker's media (transports, routers); touch only on that worker's thread.
+  WorkerMedia& media(size_t i) { return *media_[i]; }
   // Host candidates for transports on worker i (UDP first, then TCP).
   const std::vector<ice::Candidate>& candidates(size_t i) const { return candidates_[i]; }
   const std::shared_ptr<const dtls::Context>& dtls_context() const { return dtls_context_; }
 
  private:
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::vector<TransportHost*> hosts_;  // owned by their workers
+  std::vector<WorkerMedia*> media_;  // owned by their workers
   std::vector<std::vector<ice::Candidate>> candidates_;
   std::shared_ptr<const dtls::Context> dtls_context_;
 };

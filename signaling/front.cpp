@@ -2,6 +2,10 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "signaling/hub.hpp"
 
 namespace sfu::signaling {
 
@@ -9,14 +13,60 @@ namespace http = boost::beast::http;
 using boost::asio::ip::make_address;
 using boost::asio::ip::tcp;
 
-Front::Front(boost::asio::io_context& io, FrontConfig config)
+Front::Front(boost::asio::io_context& io, FrontConfig config, Hub* hub)
     : config_(std::move(config)),
       http_(io, tcp::endpoint(make_address(config_.listen_address), config_.listen_port),
-            [this](const HttpRequest& req) { return handle(req); }, config_.http) {}
+            [this](const HttpRequest& req) { return handle(req); }, config_.http),
+      hub_(hub) {
+  http_.set_upgrade_handler([this](tcp::socket& s, HttpRequest& req) { return upgrade(s, req); });
+}
 
 void Front::start() { http_.start(); }
 
 void Front::stop() { http_.stop(); }
+
+bool Front::upgrade(tcp::socket& socket, HttpRequest& req) {
+  const std::string_view target = req.target();
+  if (target.substr(0, target.find('?')) != "/ws" || !hub_) return false;
+  boost::system::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  const std::string remote_address = ec ? std::string() : remote.address().to_string();
+  auto session = std::make_shared<WsSession>(std::move(socket), config_.ws);
+  session->start(std::move(req), [hub = hub_, remote_address](std::weak_ptr<WsSession> s, const HttpRequest& r) {
+    return hub->make_peer(std::move(s), r, remote_address);
+  });
+  return true;
+}
+
+namespace {
+
+std::string_view content_type(std::string_view path) {
+  if (path.ends_with(".html")) return "text/html; charset=utf-8";
+  if (path.ends_with(".js")) return "text/javascript; charset=utf-8";
+  if (path.ends_with(".css")) return "text/css; charset=utf-8";
+  if (path.ends_with(".svg")) return "image/svg+xml";
+  if (path.ends_with(".json")) return "application/json";
+  return "application/octet-stream";
+}
+
+bool safe_path(std::string_view path) {
+  if (path.empty() || path.front() != '/' || path.find("..") != std::string_view::npos) return false;
+  for (char c : path)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '-' || c == '_')) return false;
+  return true;
+}
+
+}  // namespace
+
+HttpResponse Front::serve_file(const HttpRequest& req, std::string_view path) {
+  if (config_.web_root.empty() || !safe_path(path)) return make_text_response(req, 404, "not found\n");
+  std::ifstream in(config_.web_root + std::string(path), std::ios::binary);
+  if (!in) return make_text_response(req, 404, "not found\n");
+  std::ostringstream body;
+  body << in.rdbuf();
+  auto res = make_text_response(req, 200, body.str(), content_type(path));
+  return res;
+}
 
 HttpResponse Front::handle(const HttpRequest& req) {
   const std::string_view target = req.target();
@@ -28,7 +78,10 @@ HttpResponse Front::handle(const HttpRequest& req) {
     if (path == "/readyz" && draining_) return make_text_response(req, 503, "draining\n");
     return make_text_response(req, 200, "ok\n");
   }
-  return make_text_response(req, 404, "not found\n");
+  if (path == "/ws") return make_text_response(req, 426, "WebSocket upgrade required\n");
+  if (!read_only) return make_text_response(req, 405, "method not allowed\n");
+  if (path == "/" || path.starts_with("/room/")) return serve_file(req, "/index.html");
+  return serve_file(req, path);
 }
 
 }  // namespace sfu::signaling

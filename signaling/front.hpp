@@ -1,5 +1,5 @@
-// The signaling front: the HTTP endpoints of one node (health, readiness,
-// later the demo page, WebSocket JSON-RPC, admin and metrics).
+// The signaling front: the HTTP endpoints of one node — health and
+// readiness, the demo page, and the WebSocket JSON-RPC endpoint /ws.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -7,19 +7,25 @@
 #include <string>
 
 #include "signaling/http_server.hpp"
+#include "signaling/ws_session.hpp"
 
 namespace sfu::signaling {
+
+class Hub;
 
 struct FrontConfig {
   std::string listen_address = "127.0.0.1";
   uint16_t listen_port = 8080;
   HttpLimits http;
+  WsLimits ws;
+  std::string web_root;  // directory with index.html etc.; empty: no demo page
 };
 
 class Front {
  public:
   // Binds the HTTP listener; throws boost::system::system_error on failure.
-  Front(boost::asio::io_context& io, FrontConfig config);
+  // `hub` may be null (then /ws answers 503).
+  Front(boost::asio::io_context& io, FrontConfig config, Hub* hub = nullptr);
 
   void start();
   // Draining: /readyz answers 503 so a balancer stops sending new rooms here.
@@ -32,9 +38,12 @@ class Front {
 
  private:
   HttpResponse handle(const HttpRequest& req);
+  bool upgrade(boost::asio::ip::tcp::socket& socket, HttpRequest& req);
+  HttpResponse serve_file(const HttpRequest& req, std::string_view path);
 
   FrontConfig config_;
   HttpServer http_;
+  Hub* hub_;
   bool draining_ = false;
 };
 

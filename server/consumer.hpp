@@ -1,0 +1,76 @@
+// A consumer: one producer forwarded to one subscriber transport, with its
+// own stable SSRC, layer selection and header-extension mapping.
+// Worker thread only.
+#pragma once
+
+#include <cstdint>
+
+#include "rtp/rtp_rewriter.hpp"
+#include "server/media/simulcast_forwarder.hpp"
+#include "server/producer.hpp"
+#include "server/room_api.hpp"
+
+namespace sfu::server {
+
+struct ConsumerStats {
+  uint64_t packets = 0;
+  uint64_t octets = 0;  // payload octets, for SR (RFC 3550 §6.4.1)
+  uint64_t retransmissions = 0;
+  uint64_t nacks_received = 0;
+  uint64_t plis_received = 0;
+  uint64_t firs_received = 0;
+  uint32_t last_rtp_timestamp = 0;
+  uint16_t last_sequence = 0;
+  Instant last_sent_at{};
+  bool sent_any = false;
+  // From our last SR and the subscriber's RR about it (RFC 3550 §6.4.1).
+  uint32_t last_sr_compact = 0;
+  Instant last_sr_sent_at{};
+  Duration rtt{};
+  uint8_t fraction_lost = 0;
+  uint32_t jitter = 0;
+};
+
+class Consumer {
+ public:
+  Consumer(const ConsumerSpec& spec, const Producer& producer);
+
+  ConsumerId id() const { return spec_.id; }
+  ProducerId producer() const { return spec_.producer; }
+  TransportId transport() const { return spec_.transport; }
+  const ConsumerSpec& spec() const { return spec_; }
+  media::SimulcastForwarder& forwarder() { return forwarder_; }
+  const media::SimulcastForwarder& forwarder() const { return forwarder_; }
+  // Publisher extension ids → this subscriber's ids; MID/RID/RRID stripped
+  // (the subscriber knows the stream by its SSRC from the offer).
+  const rtp::ExtensionIdMap& extension_map() const { return ext_map_; }
+  // The subscriber-side payload type for a publisher payload type.
+  uint8_t rtx_payload_type_for(uint8_t subscriber_pt) const;
+  uint16_t next_rtx_sequence() { return rtx_seq_++; }
+
+  bool paused() const { return paused_; }
+  void set_paused(bool p);
+  // setPreferredLayers: the forwarder never goes above these.
+  void set_preferred_layers(int spatial, int temporal) {
+    spec_.preferred_spatial = spatial;
+    spec_.preferred_temporal = temporal;
+    forwarder_.set_preferred_layers(spatial, temporal);
+  }
+  media::MediaKind kind() const { return kind_; }
+  ConsumerStats& stats() { return stats_; }
+  const ConsumerStats& stats() const { return stats_; }
+
+ private:
+  ConsumerSpec spec_;
+  media::MediaKind kind_;
+  media::SimulcastForwarder forwarder_;
+  rtp::ExtensionIdMap ext_map_{};
+  uint16_t rtx_seq_;
+  bool paused_;
+  ConsumerStats stats_;
+};
+
+// The forwarder configuration for a consumer of `producer`.
+media::ForwarderConfig forwarder_config(const ConsumerSpec& spec, const Producer& producer);
+
+}  // namespace sfu::server

@@ -1,0 +1,86 @@
+// A producer: one media track a publisher sends (audio, or video with up to
+// three simulcast layers), as seen on the worker. It recognises its packets
+// (by SSRC, or by MID / RID / repaired-RID header extensions until the SSRCs
+// are learnt), unwraps RTX, keeps per-layer receive statistics, upstream
+// NACK state, keyframe-request coalescing and a retransmission buffer.
+// Worker thread only.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rtp/rtp_packet.hpp"
+#include "server/media/keyframe_requester.hpp"
+#include "server/media/nack_generator.hpp"
+#include "server/media/receive_stream.hpp"
+#include "server/media/retransmission_buffer.hpp"
+#include "server/room_api.hpp"
+
+namespace sfu::server {
+
+inline constexpr int kMaxLayers = 3;
+
+struct ProducerLayer {
+  std::string rid;
+  uint32_t ssrc = 0;      // 0 until learnt
+  uint32_t rtx_ssrc = 0;  // 0 until learnt (or none)
+  std::optional<media::ReceiveStream> stream;  // created with the SSRC
+  media::NackGenerator nacks;
+  media::KeyframeRequester keyframes;
+  media::RetransmissionBuffer buffer;
+  Instant last_packet{};
+  uint64_t packets = 0;
+};
+
+// What the producer made of one incoming packet.
+struct ProducerMatch {
+  int layer = -1;
+  bool rtx = false;
+};
+
+class Producer {
+ public:
+  explicit Producer(const ProducerSpec& spec);
+
+  const ProducerSpec& spec() const { return spec_; }
+  ProducerId id() const { return spec_.id; }
+  int layer_count() const { return int(layers_.size()); }
+  ProducerLayer& layer(int i) { return layers_[size_t(i)]; }
+  const ProducerLayer& layer(int i) const { return layers_[size_t(i)]; }
+
+  // Which layer (and whether RTX) a packet with an SSRC not yet known
+  // belongs to, judged from its MID / RID / repaired-RID extensions and
+  // payload type; learns the SSRC on success.
+  std::optional<ProducerMatch> learn(const rtp::RtpView& packet);
+  // The layer for a known SSRC.
+  std::optional<ProducerMatch> match(uint32_t ssrc) const;
+
+  // The codec for a payload type (primary), or nullptr.
+  const media::CodecInfo* codec(uint8_t pt) const;
+  // The primary payload type an RTX payload type repairs, or nullopt.
+  std::optional<uint8_t> apt(uint8_t rtx_pt) const;
+  bool is_rtx_payload_type(uint8_t pt) const { return apt(pt).has_value(); }
+
+  bool paused() const { return paused_; }
+  void set_paused(bool p) { paused_ = p; }
+
+  // Audio level (RFC 6464) bookkeeping for the active-speaker detector.
+  void note_audio_level(Instant now, int level_dbov) {
+    last_level_ = level_dbov;
+    last_level_at_ = now;
+  }
+  int last_audio_level() const { return last_level_; }
+  Instant last_audio_level_at() const { return last_level_at_; }
+
+ private:
+  ProducerSpec spec_;
+  std::vector<ProducerLayer> layers_;
+  bool paused_ = false;
+  int last_level_ = 127;
+  Instant last_level_at_{};
+};
+
+}  // namespace sfu::server

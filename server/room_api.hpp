@@ -1,0 +1,106 @@
+// The control API of the media side: what signaling asks of a room's router
+// and what the router reports back. Plain structs (DESIGN.md: "Commands are
+// C++ structs, not JSON"); MediaController (media_controller.hpp) carries
+// them to the right worker and brings results back to the control thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "dtls/certificate.hpp"
+#include "ice/candidate.hpp"
+#include "ice/lite_agent.hpp"
+#include "server/media/media_types.hpp"
+#include "server/transport.hpp"
+#include "server/transport_host.hpp"
+
+namespace sfu::server {
+
+using RoomId = uint64_t;
+using ProducerId = uint64_t;
+using ConsumerId = uint64_t;
+
+// Header extension ids as negotiated on one transport (0 = not negotiated).
+struct ExtensionIds {
+  uint8_t mid = 0;
+  uint8_t rid = 0;
+  uint8_t repaired_rid = 0;
+  uint8_t abs_send_time = 0;
+  uint8_t transport_cc = 0;
+  uint8_t audio_level = 0;
+};
+
+// Ids the server uses in every subscriber offer (it is the offerer there).
+inline constexpr ExtensionIds kSubscriberExtensionIds{
+    .mid = 4, .rid = 0, .repaired_rid = 0, .abs_send_time = 2, .transport_cc = 3, .audio_level = 1};
+
+struct TransportSpec {
+  std::string remote_ufrag;
+  std::string remote_pwd;
+  dtls::Fingerprint remote_fingerprint{};
+  bool publisher = true;  // the peer's sending PC; false: the SFU sends
+};
+
+struct TransportInfo {
+  TransportId id = 0;
+  uint32_t worker = 0;
+  ice::IceCredentials local_ice;
+  std::vector<ice::Candidate> candidates;
+  std::string fingerprint;  // "AB:CD:..." (sha-256)
+};
+
+enum class ProducerSource : uint8_t { camera, microphone, screen, screen_audio };
+
+struct ProducerSpec {
+  ProducerId id = 0;
+  TransportId transport = 0;
+  media::MediaKind kind = media::MediaKind::video;
+  ProducerSource source = ProducerSource::camera;
+  std::string mid;
+  std::vector<media::CodecInfo> codecs;  // the publisher's payload types
+  // Simulcast, lowest layer first: by RID, or by SSRC (ssrc-group SIM, with
+  // FID pairs in rtx_ssrcs). Both empty: one stream, SSRC learnt from MID.
+  std::vector<std::string> rids;
+  std::vector<uint32_t> ssrcs;
+  std::vector<uint32_t> rtx_ssrcs;
+  ExtensionIds extensions;  // the publisher transport's ids
+  bool paused = false;
+};
+
+struct ConsumerSpec {
+  ConsumerId id = 0;
+  ProducerId producer = 0;
+  TransportId transport = 0;  // the subscriber's transport
+  uint32_t ssrc = 0;
+  uint32_t rtx_ssrc = 0;  // 0: no RTX (plain retransmission)
+  std::vector<media::CodecInfo> codecs;  // subscriber-side payload types, same order as the producer's
+  ExtensionIds extensions = kSubscriberExtensionIds;
+  bool paused = false;
+  int preferred_spatial = 2;
+  int preferred_temporal = 3;
+};
+
+// Events the media side reports to signaling.
+struct TransportStateEvent {
+  TransportId transport;
+  TransportState state;
+};
+struct ConsumerLayersEvent {
+  ConsumerId consumer;
+  int spatial;
+  int temporal;
+};
+struct ActiveSpeakerEvent {
+  ProducerId producer;  // the audio producer now loudest
+  int audio_level;      // dBov, 0 loudest .. 127 silence
+};
+struct DataFromTransport {  // SCTP packets (issue 6 plugs in here)
+  TransportId transport;
+  std::vector<uint8_t> bytes;
+};
+using MediaEvent = std::variant<TransportStateEvent, ConsumerLayersEvent, ActiveSpeakerEvent>;
+
+}  // namespace sfu::server

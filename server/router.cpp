@@ -1,0 +1,358 @@
+#include "server/router.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "rtp/codecs/h264.hpp"
+#include "rtp/codecs/vp9.hpp"
+#include "rtp/header_extensions.hpp"
+#include "rtp/rtx.hpp"
+
+namespace sfu::server {
+
+namespace {
+
+uint64_t ssrc_key(TransportId t, uint32_t ssrc) { return t << 32 ^ ssrc; }
+
+}  // namespace
+
+Router::Router(RoomId id, PacketOutput& out, TransportHost& host, EventSink sink)
+    : id_(id), worker_(out), host_(host), sink_(std::move(sink)), scratch_(kPacketBufferSize) {}
+
+Router::~Router() = default;
+
+// ---- commands ----------------------------------------------------------------
+
+void Router::add_transport(TransportId id, bool publisher) {
+  RouterTransport t;
+  t.publisher = publisher;
+  t.rtcp_ssrc = uint32_t(0x5f000000u ^ (id * 2654435761u));
+  if (publisher) t.feedback.emplace(t.rtcp_ssrc);
+  else t.estimator.emplace();
+  transports_[id] = std::move(t);
+}
+
+void Router::remove_transport(TransportId id) {
+  auto it = transports_.find(id);
+  if (it == transports_.end()) return;
+  const auto producers = it->second.producers;
+  const auto consumers = it->second.consumers;
+  for (auto pid : producers) close_producer(pid);
+  for (auto cid : consumers) close_consumer(cid);
+  transports_.erase(id);
+}
+
+void Router::add_producer(const ProducerSpec& spec) {
+  auto t = transports_.find(spec.transport);
+  if (t == transports_.end() || producers_.contains(spec.id)) return;
+  auto p = std::make_unique<Producer>(spec);
+  for (int i = 0; i < p->layer_count(); ++i) {
+    if (p->layer(i).ssrc) by_ssrc_[ssrc_key(spec.transport, p->layer(i).ssrc)] = p.get();
+    if (p->layer(i).rtx_ssrc) by_ssrc_[ssrc_key(spec.transport, p->layer(i).rtx_ssrc)] = p.get();
+  }
+  t->second.producers.push_back(spec.id);
+  producers_[spec.id] = std::move(p);
+  consumers_of_[spec.id];
+}
+
+void Router::close_producer(ProducerId id) {
+  auto it = producers_.find(id);
+  if (it == producers_.end()) return;
+  const auto consumers = consumers_of_[id];
+  for (auto* c : consumers) close_consumer(c->id());
+  consumers_of_.erase(id);
+  std::erase_if(by_ssrc_, [&](const auto& kv) { return kv.second == it->second.get(); });
+  if (auto t = transports_.find(it->second->spec().transport); t != transports_.end())
+    std::erase(t->second.producers, id);
+  if (active_speaker_ == id) active_speaker_.reset();
+  producers_.erase(it);
+}
+
+void Router::set_producer_paused(ProducerId id, bool paused) {
+  auto it = producers_.find(id);
+  if (it == producers_.end()) return;
+  it->second->set_paused(paused);
+  for (auto* c : consumers_of_[id]) c->forwarder().set_paused(paused || c->paused());
+}
+
+bool Router::add_consumer(const ConsumerSpec& spec) {
+  auto p = producers_.find(spec.producer);
+  auto t = transports_.find(spec.transport);
+  if (p == producers_.end() || t == transports_.end() || t->second.publisher || consumers_.contains(spec.id))
+    return false;
+  auto c = std::make_unique<Consumer>(spec, *p->second);
+  c->forwarder().set_paused(c->paused() || p->second->paused());
+  consumers_of_[spec.producer].push_back(c.get());
+  consumer_by_ssrc_[spec.ssrc] = c.get();
+  if (spec.rtx_ssrc) consumer_by_ssrc_[spec.rtx_ssrc] = c.get();
+  t->second.consumers.push_back(spec.id);
+  consumers_[spec.id] = std::move(c);
+  return true;
+}
+
+void Router::close_consumer(ConsumerId id) {
+  auto it = consumers_.find(id);
+  if (it == consumers_.end()) return;
+  Consumer* c = it->second.get();
+  std::erase(consumers_of_[c->producer()], c);
+  std::erase_if(consumer_by_ssrc_, [&](const auto& kv) { return kv.second == c; });
+  if (auto t = transports_.find(c->transport()); t != transports_.end()) std::erase(t->second.consumers, id);
+  consumers_.erase(it);
+}
+
+void Router::set_consumer_paused(ConsumerId id, bool paused) {
+  auto it = consumers_.find(id);
+  if (it == consumers_.end()) return;
+  Consumer& c = *it->second;
+  c.set_paused(paused);
+  auto p = producers_.find(c.producer());
+  c.forwarder().set_paused(paused || (p != producers_.end() && p->second->paused()));
+}
+
+void Router::set_preferred_layers(ConsumerId id, int spatial, int temporal) {
+  auto it = consumers_.find(id);
+  if (it != consumers_.end()) it->second->set_preferred_layers(spatial, temporal);
+}
+
+const Producer* Router::producer(ProducerId id) const {
+  auto it = producers_.find(id);
+  return it == producers_.end() ? nullptr : it->second.get();
+}
+
+const Consumer* Router::consumer(ConsumerId id) const {
+  auto it = consumers_.find(id);
+  return it == consumers_.end() ? nullptr : it->second.get();
+}
+
+// ---- packet path ---------------------------------------------------------------
+
+void Router::on_media(TransportId id, Instant now, ReceivedMedia& media) {
+  auto it = transports_.find(id);
+  if (it == transports_.end()) return;
+  if (media.kind == ReceivedMedia::Kind::rtp) {
+    ++counters_.rtp_in;
+    if (it->second.publisher) on_publisher_rtp(id, it->second, now, media.packet);
+    return;  // subscribers send no media we forward
+  }
+  ++counters_.rtcp_in;
+  if (it->second.publisher) on_publisher_rtcp(id, now, media.packet);
+  else on_subscriber_rtcp(id, it->second, now, media.packet);
+}
+
+void Router::on_transport_event(TransportId id, const TransportEvent& event) {
+  if (event.type == TransportEvent::Type::state_changed && transports_.contains(id))
+    sink_(TransportStateEvent{id, event.state});
+}
+
+void Router::on_publisher_rtp(TransportId tid, RouterTransport& t, Instant now, MutBytes packet) {
+  auto parsed = rtp::parse_rtp(packet);
+  if (!parsed) {
+    ++counters_.malformed;
+    return;
+  }
+  rtp::RtpView view = *parsed;
+  Producer* p = nullptr;
+  std::optional<ProducerMatch> m;
+  if (auto it = by_ssrc_.find(ssrc_key(tid, view.ssrc())); it != by_ssrc_.end()) {
+    p = it->second;
+    m = p->match(view.ssrc());
+  } else {
+    for (auto pid : t.producers) {
+      Producer& cand = *producers_.at(pid);
+      if ((m = cand.learn(view))) {
+        p = &cand;
+        by_ssrc_[ssrc_key(tid, view.ssrc())] = p;
+        break;
+      }
+    }
+  }
+  if (!p || !m) {
+    ++counters_.unknown_ssrc;
+    return;
+  }
+  // Transport-wide sequence number: every packet counts, RTX and probes too.
+  if (t.feedback && p->spec().extensions.transport_cc) {
+    if (auto raw = view.extension(p->spec().extensions.transport_cc)) {
+      if (auto seq = rtp::ext::parse_transport_sequence(*raw)) t.feedback->on_packet(now, *seq);
+    }
+  }
+  ProducerLayer& layer = p->layer(m->layer);
+  if (m->rtx) {
+    if (rtp::rtx_is_padding_only(view)) {
+      ++counters_.padding_probes_in;
+      return;
+    }
+    auto apt = p->apt(view.payload_type());
+    if (!apt) {
+      ++counters_.malformed;
+      return;
+    }
+    auto unwrapped = rtp::rtx_unwrap_in_place(packet, view, rtp::RtxRewrite{layer.ssrc, 0, *apt});
+    if (!unwrapped) {
+      ++counters_.malformed;
+      return;
+    }
+    auto again = rtp::parse_rtp(*unwrapped);
+    if (!again) return;
+    view = *again;
+    packet = *unwrapped;
+  } else if (view.payload().empty()) {
+    ++counters_.padding_probes_in;  // padding-only probe on the media SSRC
+    return;
+  }
+  const media::PacketMeta meta = describe(*p, view, now);
+  if (layer.stream) layer.stream->on_packet(now, view.sequence(), view.timestamp(), view.packet().size(), m->rtx);
+  layer.nacks.on_packet(now, view.sequence(), meta.keyframe, m->rtx);
+  if (meta.keyframe) layer.keyframes.on_keyframe(now);
+  layer.last_packet = now;
+  ++layer.packets;
+  layer.buffer.store(now, view.sequence(), view.packet());
+  if (!p->paused()) forward(*p, m->layer, now, view, meta);
+}
+
+media::PacketMeta Router::describe(Producer& p, const rtp::RtpView& view, Instant now) {
+  media::PacketMeta meta;
+  meta.end_of_frame = view.marker();
+  const auto* codec = p.codec(view.payload_type());
+  if (!codec) return meta;
+  const Bytes payload = view.payload();
+  switch (codec->codec) {
+    case media::Codec::vp8:
+      meta = media::describe_vp8(payload, view.marker());
+      break;
+    case media::Codec::vp9: {
+      auto d = rtp::codecs::parse_vp9(payload);
+      if (!d) break;
+      meta.keyframe = rtp::codecs::is_vp9_keyframe(*d);
+      if (d->has_layer_indices) {
+        meta.temporal_id = d->temporal_id;
+        meta.layer_sync = d->switching_up_point;
+      }
+      break;
+    }
+    case media::Codec::h264: {
+      auto info = rtp::codecs::parse_h264(payload);
+      if (info) meta.keyframe = info->keyframe;
+      break;
+    }
+    case media::Codec::opus:
+      meta.keyframe = true;  // every audio packet decodes on its own
+      if (const uint8_t id = p.spec().extensions.audio_level) {
+        if (auto raw = view.extension(id)) {
+          if (auto level = rtp::ext::parse_audio_level(*raw)) p.note_audio_level(now, level->level);
+        }
+      }
+      break;
+    case media::Codec::other:
+      break;
+  }
+  return meta;
+}
+
+void Router::forward(Producer& p, int layer, Instant now, const rtp::RtpView& view, const media::PacketMeta& meta) {
+  for (Consumer* c : consumers_of_[p.id()]) {
+    const media::ForwardDecision d = c->forwarder().on_packet(now, layer, view, meta);
+    if (!d.forward) continue;
+    send_to_consumer(*c, now, view.packet(), d.rewrite, false);
+  }
+}
+
+// Copies `packet` into a send slot, rewrites it for consumer `c`, protects it
+// and queues it on the subscriber's selected path.
+size_t Router::send_to_consumer(Consumer& c, Instant now, Bytes packet, const media::Rewrite& rw, bool rtx,
+                                int16_t probe_cluster) {
+  Transport* t = host_.find(c.transport());
+  auto ts = transports_.find(c.transport());
+  if (!t || ts == transports_.end() || t->state() != TransportState::connected) return 0;
+  auto path = t->send_path();
+  if (!path) return 0;
+  MutBytes buf = path->is_tcp() ? MutBytes(scratch_) : worker_.send_buffer();
+  if (packet.size() + 2 + dtls::SrtpSession::kMaxTrailer > buf.size()) {
+    ++counters_.send_failures;
+    return 0;
+  }
+  size_t len = packet.size();
+  std::memcpy(buf.data(), packet.data(), len);
+  auto view = rtp::parse_rtp(buf.first(len));
+  if (!view) return 0;
+  media::SimulcastForwarder::apply(buf.first(len), *view, rw);
+  (void)rtp::remap_extension_ids(buf.first(len), *view, c.extension_map());
+  if (rtx) {
+    // RFC 4588: OSN first in the payload, RTX SSRC and payload type.
+    std::array<uint8_t, kPacketBufferSize> tmp;
+    auto v = rtp::parse_rtp(buf.first(len));
+    if (!v) return 0;
+    const size_t n = rtp::rtx_wrap(*v, {c.spec().rtx_ssrc, c.next_rtx_sequence(), c.rtx_payload_type_for(v->payload_type())},
+                                   MutBytes(tmp));
+    if (n == 0) return 0;
+    std::memcpy(buf.data(), tmp.data(), n);
+    len = n;
+    ++c.stats().retransmissions;
+    ++counters_.rtx_sent;
+  }
+  auto out = rtp::parse_rtp(buf.first(len));
+  if (!out) return 0;
+  const auto& ext = c.spec().extensions;
+  if (ext.abs_send_time) {
+    uint8_t v[3];
+    rtp::ext::write_abs_send_time(MutBytes(v, 3), rtp::ext::abs_send_time_from_instant(now));
+    (void)rtp::set_extension(buf.first(len), *out, ext.abs_send_time, Bytes(v, 3));
+  }
+  if (ts->second.estimator) {
+    const uint16_t tw =
+        ts->second.estimator->on_packet_sent(now, len, bwe::PacketFlags{.rtx = rtx, .probe_cluster = probe_cluster});
+    if (ext.transport_cc) {
+      uint8_t v[2];
+      rtp::ext::write_transport_sequence(MutBytes(v, 2), tw);
+      (void)rtp::set_extension(buf.first(len), *out, ext.transport_cc, Bytes(v, 2));
+    }
+  }
+  if (!rtx) {
+    c.stats().last_sequence = out->sequence();
+    ++c.stats().packets;
+    c.stats().octets += out->payload().size();
+    c.stats().last_rtp_timestamp = out->timestamp();
+    c.stats().last_sent_at = now;
+    c.stats().sent_any = true;
+  }
+  auto protected_len = t->protect_rtp(buf, len);
+  if (!protected_len) {
+    ++counters_.send_failures;
+    return 0;
+  }
+  ++counters_.rtp_forwarded;
+  if (path->is_tcp()) worker_.send(*path, buf.first(*protected_len));
+  else worker_.commit_udp(*protected_len, path->remote);
+  return *protected_len;
+}
+
+void Router::send_rtcp(TransportId tid, Bytes plain) {
+  Transport* t = host_.find(tid);
+  if (!t || t->state() != TransportState::connected || plain.empty()) return;
+  auto path = t->send_path();
+  if (!path || plain.size() + dtls::SrtpSession::kMaxTrailer > scratch_.size()) return;
+  std::memcpy(scratch_.data(), plain.data(), plain.size());
+  auto n = t->protect_rtcp(scratch_, plain.size());
+  if (!n) return;
+  ++counters_.rtcp_sent;
+  worker_.send(*path, Bytes(scratch_).first(*n));
+}
+
+// A consumer wants a keyframe of `layer`: coalesced and rate-limited per
+// layer by its KeyframeRequester (at most one PLI/FIR per 500 ms).
+void Router::request_keyframe(Producer& p, int layer, Instant now) {
+  if (layer < 0 || layer >= p.layer_count()) return;
+  ProducerLayer& l = p.layer(layer);
+  if (l.ssrc && l.keyframes.request(now)) send_keyframe_request(p, l);
+}
+
+void Router::send_keyframe_request(Producer& p, ProducerLayer& l) {
+  auto tit = transports_.find(p.spec().transport);
+  if (tit == transports_.end()) return;
+  std::array<uint8_t, 64> buf{};
+  const size_t n = l.keyframes.write_request(buf, tit->second.rtcp_ssrc, l.ssrc);
+  ++counters_.plis_sent_upstream;
+  send_rtcp(p.spec().transport, Bytes(buf).first(n));
+}
+
+}  // namespace sfu::server

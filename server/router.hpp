@@ -1,0 +1,124 @@
+// A room's media router on its worker: the transports, producers and
+// consumers of one room and the per-packet work between them (DESIGN.md
+// "The packet path", steps 3 and 5). Everything here runs on the worker
+// thread; signaling reaches it through MediaController.
+//
+// Per RTP packet from a publisher: match producer/layer (SSRC, else
+// MID/RID) → unwrap RTX → receive stats, NACK tracking, transport-cc
+// arrival, keyframe detection → retransmission buffer → for each consumer:
+// forwarder decision → copy into a send slot → rewrite (SSRC, seq, ts, PT,
+// VP8 ids, extension ids, transport-wide seq) → SRTP protect → queue.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "server/bwe/allocator.hpp"
+#include "server/bwe/bandwidth_estimator.hpp"
+#include "server/bwe/feedback_generator.hpp"
+#include "server/consumer.hpp"
+#include "server/producer.hpp"
+#include "server/room_api.hpp"
+#include "server/stats.hpp"
+#include "server/transport_host.hpp"
+#include "server/packet_output.hpp"
+#include "server/worker.hpp"
+
+namespace sfu::server {
+
+struct RouterCounters {
+  uint64_t rtp_in = 0, rtcp_in = 0, rtp_forwarded = 0, rtx_sent = 0, rtcp_sent = 0;
+  uint64_t malformed = 0, unknown_ssrc = 0, padding_probes_in = 0, send_failures = 0;
+  uint64_t nacks_sent_upstream = 0, plis_sent_upstream = 0;
+};
+
+class Router {
+ public:
+  using EventSink = std::function<void(const MediaEvent&)>;
+
+  Router(RoomId id, PacketOutput& out, TransportHost& host, EventSink sink);
+  ~Router();
+
+  RoomId id() const { return id_; }
+
+  // ---- commands (from MediaController, on the worker thread) ----------------
+  void add_transport(TransportId id, bool publisher);
+  void remove_transport(TransportId id);  // closes its producers and consumers
+  void add_producer(const ProducerSpec& spec);
+  void close_producer(ProducerId id);  // closes its consumers
+  void set_producer_paused(ProducerId id, bool paused);
+  // False if the producer or transport is unknown.
+  bool add_consumer(const ConsumerSpec& spec);
+  void close_consumer(ConsumerId id);
+  void set_consumer_paused(ConsumerId id, bool paused);
+  void set_preferred_layers(ConsumerId id, int spatial, int temporal);
+
+  // ---- packet path (from WorkerMedia) --------------------------------------
+  void on_media(TransportId id, Instant now, ReceivedMedia& media);
+  void on_transport_event(TransportId id, const TransportEvent& event);
+  // Periodic work: NACKs, keyframe requests, RTCP reports, feedback, BWE.
+  void on_tick(Instant now);
+
+  // getStats: a snapshot of the named transports, producers and consumers.
+  PeerStats stats(TransportHost& host, const std::vector<TransportId>& transports,
+                  const std::vector<ProducerId>& producers, const std::vector<ConsumerId>& consumers, Instant now);
+
+  const RouterCounters& counters() const { return counters_; }
+  const Producer* producer(ProducerId id) const;
+  const Consumer* consumer(ConsumerId id) const;
+  bool empty() const { return transports_.empty(); }
+
+ private:
+  struct RouterTransport {
+    bool publisher = true;
+    std::vector<ProducerId> producers;
+    std::vector<ConsumerId> consumers;
+    std::optional<bwe::FeedbackGenerator> feedback;     // publisher: transport-cc to the browser
+    std::optional<bwe::BandwidthEstimator> estimator;  // subscriber: what we may send
+    bwe::Allocator allocator;                           // subscriber: shares the estimate
+    uint32_t rtcp_ssrc = 0;                              // our sender SSRC in RTCP on this transport
+    Instant next_report{};
+    Instant next_allocation{};
+  };
+
+  void on_publisher_rtp(TransportId tid, RouterTransport& t, Instant now, MutBytes packet);
+  void on_publisher_rtcp(TransportId tid, Instant now, Bytes packet);
+  void on_subscriber_rtcp(TransportId tid, RouterTransport& t, Instant now, Bytes packet);
+  void forward(Producer& p, int layer, Instant now, const rtp::RtpView& view, const media::PacketMeta& meta);
+  // Returns the bytes queued (0 if nothing was sent).
+  size_t send_to_consumer(Consumer& c, Instant now, Bytes packet, const media::Rewrite& rw, bool rtx,
+                          int16_t probe_cluster = bwe::kNotProbe);
+  void drive_probes(RouterTransport& t, Instant now);
+  size_t handle_nack(Consumer& c, Instant now, uint16_t out_seq, int16_t probe_cluster = bwe::kNotProbe);
+  void request_keyframe(Producer& p, int layer, Instant now);
+  void send_keyframe_request(Producer& p, ProducerLayer& l);
+  void send_rtcp(TransportId tid, Bytes plain);
+  void send_reports(TransportId tid, RouterTransport& t, Instant now);
+  void allocate(TransportId tid, RouterTransport& t, Instant now);
+  void tick_producer(Producer& p, Instant now);
+  void detect_active_speaker(Instant now);
+  media::PacketMeta describe(Producer& p, const rtp::RtpView& view, Instant now);
+  bwe::AllocationInput describe_for_allocation(const Consumer& c, const Producer& p, Instant now) const;
+
+  RoomId id_;
+  PacketOutput& worker_;
+  TransportHost& host_;
+  EventSink sink_;
+  std::unordered_map<TransportId, RouterTransport> transports_;
+  std::unordered_map<ProducerId, std::unique_ptr<Producer>> producers_;
+  std::unordered_map<ConsumerId, std::unique_ptr<Consumer>> consumers_;
+  std::unordered_map<ProducerId, std::vector<Consumer*>> consumers_of_;
+  // (transport, SSRC) → producer, for packets already matched once.
+  std::unordered_map<uint64_t, Producer*> by_ssrc_;
+  std::unordered_map<uint32_t, Consumer*> consumer_by_ssrc_;
+  RouterCounters counters_;
+  std::optional<ProducerId> active_speaker_;
+  Instant next_speaker_check_{};
+  std::vector<uint8_t> scratch_;  // for TCP paths and RTCP; sized once
+};
+
+}  // namespace sfu::server

@@ -1,0 +1,50 @@
+// Snapshots for getStats (PROTOCOL.md): transports, producers per layer,
+// consumers. Plain values, copied from the worker to the control thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ice/path.hpp"
+#include "server/room_api.hpp"
+#include "server/transport.hpp"
+
+namespace sfu::server {
+
+// Snapshot of one transport and its streams for getStats.
+struct TransportStats {
+  TransportId id = 0;
+  TransportState state = TransportState::new_;
+  std::optional<ice::Path> selected_path;
+  TransportCounters counters;
+  uint64_t available_outgoing_bitrate = 0;  // subscriber transports
+  Duration rtt{};
+};
+struct ProducerLayerStats {
+  std::string rid;
+  uint32_t ssrc = 0;
+  uint64_t packets = 0, bytes = 0, bitrate_bps = 0;
+  int64_t lost = 0;
+  double jitter_ms = 0;
+  uint64_t nacks_sent = 0, plis_sent = 0;
+};
+struct ProducerStats {
+  ProducerId id = 0;
+  std::vector<ProducerLayerStats> layers;
+};
+struct ConsumerStatsSnapshot {
+  ConsumerId id = 0;
+  int current_spatial = -1, current_temporal = -1, target_spatial = -1, target_temporal = -1;
+  uint64_t packets = 0, octets = 0, retransmissions = 0, nacks = 0, plis = 0, firs = 0;
+  uint8_t fraction_lost = 0;
+  Duration rtt{};
+};
+struct PeerStats {
+  std::vector<TransportStats> transports;
+  std::vector<ProducerStats> producers;
+  std::vector<ConsumerStatsSnapshot> consumers;
+};
+
+}  // namespace sfu::server

@@ -1,0 +1,57 @@
+#include "server/worker_media.hpp"
+
+namespace sfu::server {
+
+Router& WorkerMedia::router(PacketOutput& out, RoomId room, const Router::EventSink& sink) {
+  auto& r = routers_[room];
+  if (!r) r = std::make_unique<Router>(room, out, host_, sink);
+  return *r;
+}
+
+Router* WorkerMedia::find_router(RoomId room) {
+  auto it = routers_.find(room);
+  return it == routers_.end() ? nullptr : it->second.get();
+}
+
+void WorkerMedia::remove_router(RoomId room) { routers_.erase(room); }
+
+Router* WorkerMedia::router_of(TransportId id) {
+  auto it = room_of_.find(id);
+  return it == room_of_.end() ? nullptr : find_router(it->second);
+}
+
+void WorkerMedia::on_datagram(PacketOutput& worker, Instant now, const NetPath& from, MutBytes data) {
+  host_.on_datagram(worker, now, from, data);
+}
+
+void WorkerMedia::on_timeout(PacketOutput& worker, Instant now) {
+  host_.on_timeout(worker, now);
+  if (next_tick_ && now >= *next_tick_) {
+    for (auto& [id, r] : routers_) r->on_tick(now);
+    next_tick_ = now + kTick;
+  }
+  if (!routers_.empty() && !next_tick_) next_tick_ = now + kTick;
+  if (routers_.empty()) next_tick_.reset();
+}
+
+std::optional<Instant> WorkerMedia::poll_timeout() const {
+  auto t = host_.poll_timeout();
+  if (!routers_.empty()) {
+    // Before the first tick is scheduled, ask to be called at once.
+    const Instant tick = next_tick_.value_or(Instant{});
+    if (!t || tick < *t) t = tick;
+  }
+  return t;
+}
+
+void WorkerMedia::on_tcp_closed(PacketOutput& worker, uint32_t connection) { host_.on_tcp_closed(worker, connection); }
+
+void WorkerMedia::on_media(TransportId id, Instant now, ReceivedMedia& media) {
+  if (Router* r = router_of(id)) r->on_media(id, now, media);
+}
+
+void WorkerMedia::on_transport_event(TransportId id, const TransportEvent& event) {
+  if (Router* r = router_of(id)) r->on_transport_event(id, event);
+}
+
+}  // namespace sfu::server

@@ -1,0 +1,62 @@
+// Everything media on one worker: its TransportHost (sockets → transports)
+// and the routers of the rooms placed on it, driven by the worker loop.
+// Worker thread only, except construction.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+#include "server/room_api.hpp"
+#include "server/router.hpp"
+#include "server/transport_host.hpp"
+#include "server/packet_output.hpp"
+#include "server/worker.hpp"
+
+namespace sfu::server {
+
+class WorkerMedia : public WorkerHandler, public TransportHost::Listener {
+ public:
+  // Router ticks (NACKs, keyframe requests, reports, feedback, allocation).
+  static constexpr Duration kTick = milliseconds(10);
+
+  WorkerMedia() { host_.set_listener(this); }
+
+  TransportHost& host() { return host_; }
+  // The room's router, created on first use with `sink` for its events.
+  Router& router(PacketOutput& out, RoomId room, const Router::EventSink& sink);
+  Router* find_router(RoomId room);
+  void remove_router(RoomId room);
+  // Routes a transport's media and events to its room's router.
+  void bind(TransportId transport, RoomId room) { room_of_[transport] = room; }
+  void unbind(TransportId transport) { room_of_.erase(transport); }
+  size_t router_count() const { return routers_.size(); }
+
+  // WorkerHandler
+  void on_datagram(Worker& worker, Instant now, const NetPath& from, MutBytes data) override {
+    on_datagram(static_cast<PacketOutput&>(worker), now, from, data);
+  }
+  void on_timeout(Worker& worker, Instant now) override { on_timeout(static_cast<PacketOutput&>(worker), now); }
+  std::optional<Instant> poll_timeout() const override;
+  void on_tcp_closed(Worker& worker, uint32_t connection) override {
+    on_tcp_closed(static_cast<PacketOutput&>(worker), connection);
+  }
+  // The same for any output (a simulated network in tests).
+  void on_datagram(PacketOutput& out, Instant now, const NetPath& from, MutBytes data);
+  void on_timeout(PacketOutput& out, Instant now);
+  void on_tcp_closed(PacketOutput& out, uint32_t connection);
+
+  // TransportHost::Listener
+  void on_media(TransportId id, Instant now, ReceivedMedia& media) override;
+  void on_transport_event(TransportId id, const TransportEvent& event) override;
+
+ private:
+  Router* router_of(TransportId id);
+
+  TransportHost host_;
+  std::unordered_map<RoomId, std::unique_ptr<Router>> routers_;
+  std::unordered_map<TransportId, RoomId> room_of_;
+  std::optional<Instant> next_tick_;
+};
+
+}  // namespace sfu::server

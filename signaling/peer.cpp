@@ -1,0 +1,166 @@
+#include "signaling/peer.hpp"
+
+#include <chrono>
+
+namespace sfu::signaling {
+
+namespace {
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+[[noreturn]] void throw_error(RpcCode code, std::string message) { throw RpcError{code, std::move(message)}; }
+
+}  // namespace
+
+Peer::Peer(PeerContext ctx, std::weak_ptr<WsSession> session)
+    : ctx_(std::move(ctx)), session_(std::move(session)), negotiation_timer_(ctx_.io), answer_timer_(ctx_.io) {}
+
+Peer::~Peer() {
+  *alive_ = false;
+  cleanup();
+}
+
+void Peer::notify(std::string_view method, const Json& params) {
+  if (auto s = session_.lock()) s->send(make_notification(method, params));
+}
+
+void Peer::on_request(const RpcRequest& req, const Reply& reply) {
+  const Json& p = req.params;
+  const std::string& m = req.method;
+  if (m == "join") return reply.ok(join(p));
+  if (m == "publish") return publish(p, reply);
+  if (m == "subscriberAnswer") return subscriber_answer(p, reply);
+  if (m == "subscribe") return reply.ok(subscribe(p, true));
+  if (m == "unsubscribe") return reply.ok(subscribe(p, false));
+  if (m == "setPreferredLayers") return reply.ok(set_preferred_layers(p));
+  if (m == "pauseConsumer") return reply.ok(pause_consumer(p, true));
+  if (m == "resumeConsumer") return reply.ok(pause_consumer(p, false));
+  if (m == "pauseProducer" || m == "resumeProducer" || m == "closeProducer") return reply.ok(producer_op(p, m));
+  if (m == "restartIce") return reply.ok(restart_ice());
+  if (m == "getStats") return get_stats(reply);
+  if (m == "relay") return reply.ok(relay(p));
+  if (m == "leave") return leave(reply);
+  if (m == "trickle") {
+    require_joined();
+    return reply.ok(Json::object());  // ICE-lite: client candidates come from its checks
+  }
+  throw RpcError{RpcCode::method_not_found, "unknown method '" + m.substr(0, 64) + "'"};
+}
+
+void Peer::require_joined() const {
+  if (!room_ || left_) throw_error(RpcCode::bad_state, "join first");
+}
+
+void Peer::require_grant(bool granted, const char* what) const {
+  if (!granted) throw RpcError{RpcCode::forbidden, std::string("token lacks the ") + what + " grant"};
+}
+
+Json Peer::join(const Json& params) {
+  if (room_ || left_) throw_error(RpcCode::bad_state, "already joined");
+  std::string room_name = optional_string(params, "room").value_or(ctx_.query_room);
+  if (!valid_room_name(room_name))
+    throw RpcError{RpcCode::invalid_params, "room must be 1-128 characters of [A-Za-z0-9._-]", "invalid_params"};
+  const std::string token = optional_string(params, "token").value_or(ctx_.query_token);
+  auto name = optional_string(params, "name");
+  if (name && name->size() > 256) throw RpcError{RpcCode::invalid_params, "name is longer than 256 bytes"};
+  auto_subscribe_ = optional_bool(params, "autoSubscribe", true);
+  if (ctx_.rooms.draining()) throw RpcError{RpcCode::unavailable, "server is draining"};
+
+  auto identity = ctx_.auth.authenticate(token, room_name, unix_now());
+  if (!identity) throw RpcError{RpcCode::unauthorized, std::string(to_string(identity.error()))};
+  grants_ = identity->grants;
+
+  Room* room = ctx_.rooms.get_or_create(room_name);
+  if (!room) throw RpcError{RpcCode::unavailable, "this node is at its room limit"};
+  if (room->peers().size() >= ctx_.rooms.limits().max_peers_per_room) {
+    ctx_.rooms.release_if_empty(room);
+    throw RpcError{RpcCode::room_full, "room is full"};
+  }
+  id_ = ctx_.rooms.ids().next("p");
+  name_ = name.value_or(identity->name.empty() ? id_ : identity->name);
+
+  Json result = Json::object();
+  result["peerId"] = id_;
+  result["room"] = room_name;
+  Json peers = Json::array();
+  for (Peer* other : room->peers()) peers.push_back(Json{{"peerId", other->id()}, {"name", other->name()}});
+  result["peers"] = peers;
+  Json producers = Json::array();
+  for (const auto& [pid, entry] : room->producers()) producers.push_back(entry->to_json());
+  result["producers"] = producers;
+  result["dataProducers"] = Json::array();
+  result["iceServers"] = Json::array();
+
+  room->broadcast("peerJoined", Json{{"peerId", id_}, {"name", name_}});
+  room->add_peer(this);
+  room_ = room;
+  if (auto_subscribe_ && grants_.subscribe)
+    for (const auto& [pid, entry] : room->producers()) want(entry);
+  return result;
+}
+
+Json Peer::relay(const Json& params) {
+  require_joined();
+  const std::string& to = require_string(params, "to");
+  auto data = params.find("data");
+  if (data == params.end()) throw RpcError{RpcCode::invalid_params, "data is required", "invalid_params"};
+  if (data->dump().size() > 16384) throw RpcError{RpcCode::invalid_params, "data over 16384 bytes", "too_large"};
+  if (to == id_) throw RpcError{RpcCode::invalid_params, "cannot relay to yourself", "invalid_params"};
+  Peer* target = room_->find_peer(to);
+  if (!target) throw RpcError{RpcCode::not_found, "no such peer in this room"};
+  Json n = Json::object();
+  n["from"] = id_;
+  n["data"] = *data;
+  target->notify("relayed", n);
+  return Json::object();
+}
+
+void Peer::leave(const Reply& reply) {
+  require_joined();
+  reply.ok(Json::object());
+  cleanup();
+  if (auto s = session_.lock()) s->close(boost::beast::websocket::close_code::normal, "left");
+}
+
+void Peer::kick(const std::string& reason) {
+  notify("kicked", Json{{"reason", reason}});
+  cleanup();
+  if (auto s = session_.lock()) s->close(boost::beast::websocket::close_code::normal, reason);
+}
+
+void Peer::on_closed() { cleanup(); }
+
+// Frees everything of this peer: producers (announced to the room), then the
+// peer itself (peerLeft), then its transports and, if it was the last, the room.
+void Peer::cleanup() {
+  if (left_ || !room_) {
+    left_ = true;
+    return;
+  }
+  left_ = true;
+  negotiation_timer_.cancel();
+  answer_timer_.cancel();
+  const auto producers = my_producers_;
+  for (const auto& pid : producers) close_producer(pid, true);
+  room_->remove_peer(this);
+  room_->broadcast("peerLeft", Json{{"peerId", id_}});
+  auto& media = ctx_.rooms.media();
+  if (pub_transport_) media.close_transport(room_->id(), pub_transport_->id);
+  if (sub_transport_) media.close_transport(room_->id(), sub_transport_->id);
+  ctx_.rooms.release_if_empty(room_);
+  room_ = nullptr;
+}
+
+void Peer::on_media_event(const server::MediaEvent& e) {
+  if (const auto* l = std::get_if<server::ConsumerLayersEvent>(&e)) {
+    for (const auto& s : sections_) {
+      if (s.consumer_num != l->consumer) continue;
+      notify("consumerLayersChanged",
+             Json{{"consumerId", s.consumer_id}, {"spatialLayer", l->spatial}, {"temporalLayer", l->temporal}});
+    }
+  }
+}
+
+}  // namespace sfu::signaling

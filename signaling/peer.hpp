@@ -1,0 +1,143 @@
+// One participant: the JSON-RPC methods of PROTOCOL.md behind one WebSocket,
+// the peer's publisher transport and producers, and the server-owned
+// subscriber connection it negotiates with subscriberOffer /
+// subscriberAnswer. Control thread only.
+//
+// Subscriber negotiation:
+//   stable ──change──► offer sent (awaiting answer) ──answer──► stable
+//                         │  changes meanwhile are folded into the next offer
+//                         └─ 20 s without an answer ──► kicked (negotiation_timeout)
+#pragma once
+
+#include <boost/asio/steady_timer.hpp>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "signaling/auth.hpp"
+#include "signaling/room.hpp"
+#include "signaling/sdp_model.hpp"
+#include "signaling/ws_session.hpp"
+
+namespace sfu::signaling {
+
+// One m-section of the subscriber connection. Mids are never reused: a
+// removed consumer keeps its section with port 0.
+struct SubscriberSection {
+  std::string mid;
+  server::media::MediaKind kind = server::media::MediaKind::video;
+  std::shared_ptr<ProducerEntry> producer;  // null once removed
+  std::string consumer_id;                  // "c_..."
+  server::ConsumerId consumer_num = 0;
+  uint32_t ssrc = 0, rtx_ssrc = 0;
+  bool paused = false;
+  bool closed = false;
+  bool created = false;  // the consumer exists on the router
+};
+
+// getStats result (PROTOCOL.md) from a media snapshot.
+Json stats_to_json(const server::PeerStats& st, server::TransportId publisher_transport,
+                   const std::map<server::ProducerId, std::string>& producer_ids,
+                   const std::map<server::ConsumerId, std::string>& consumer_ids);
+
+struct PeerContext {
+  RoomDirectory& rooms;
+  boost::asio::io_context& io;
+  const Authenticator& auth;
+  std::string remote_address;     // of the WebSocket, for the loopback rule
+  std::string query_room, query_token;  // from /ws?room=&token=
+};
+
+class Peer : public SessionHandler {
+ public:
+  Peer(PeerContext ctx, std::weak_ptr<WsSession> session);
+  ~Peer() override;
+
+  void on_request(const RpcRequest& request, const Reply& reply) override;
+  void on_closed() override;
+
+  const std::string& id() const { return id_; }
+  const std::string& name() const { return name_; }
+  // Sends a notification on this peer's socket.
+  void notify(std::string_view method, const Json& params);
+
+  // Room events (called by other peers' actions).
+  void on_producer_added(const std::shared_ptr<ProducerEntry>& p);
+  void on_producer_removed(const std::shared_ptr<ProducerEntry>& p);
+  void on_producer_paused(const ProducerEntry& p, bool paused);
+  void on_media_event(const server::MediaEvent& e);
+
+ private:
+  // Methods (PROTOCOL.md "Methods").
+  Json join(const Json& params);
+  void publish(const Json& params, const Reply& reply);
+  void subscriber_answer(const Json& params, const Reply& reply);
+  Json subscribe(const Json& params, bool subscribe);
+  Json set_preferred_layers(const Json& params);
+  Json pause_consumer(const Json& params, bool pause);
+  Json producer_op(const Json& params, const std::string& op);
+  Json restart_ice();
+  void get_stats(const Reply& reply);
+  Json relay(const Json& params);
+  void leave(const Reply& reply);
+
+  void require_joined() const;
+  void require_grant(bool granted, const char* what) const;
+
+  // Publishing.
+  void finish_publish(const sdp::SessionDescription& offer, const Reply& reply);
+  void close_producer(const std::string& producer_id, bool notify_room);
+
+  // Subscribing.
+  void want(const std::shared_ptr<ProducerEntry>& p);
+  void unwant(const std::string& producer_id);
+  void schedule_negotiation();
+  void negotiate();
+  void ensure_subscriber_transport();
+  void send_offer();
+  void on_negotiation_timeout();
+
+  SubscriberSection* find_section(const std::string& consumer_id);
+  void kick(const std::string& reason);
+  void cleanup();
+
+  PeerContext ctx_;
+  std::weak_ptr<WsSession> session_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::string id_;
+  std::string name_;
+  Room* room_ = nullptr;
+  Grants grants_;
+  bool auto_subscribe_ = true;
+  bool left_ = false;
+
+  // Publisher connection.
+  std::optional<server::TransportInfo> pub_transport_;
+  bool pub_transport_pending_ = false;
+  std::string pub_remote_ufrag_;
+  std::map<std::string, std::string> producer_by_mid_;  // publisher mid → producer id
+  std::vector<std::string> my_producers_;
+  bool publishing_ = false;  // a publish is in flight (they are serialised)
+  Json publish_sources_ = Json::object();
+  uint64_t pub_answer_version_ = 0;
+
+  // Subscriber connection.
+  std::optional<server::TransportInfo> sub_transport_;
+  bool sub_transport_pending_ = false;
+  bool sub_remote_known_ = false;
+  std::string sub_remote_ufrag_;
+  std::vector<SubscriberSection> sections_;
+  std::set<std::string> wanted_;  // producer ids this peer consumes
+  uint64_t offer_version_ = 0;
+  bool offer_outstanding_ = false;
+  bool dirty_ = false;
+  bool negotiation_scheduled_ = false;
+  std::string restart_ice_pending_;
+  boost::asio::steady_timer negotiation_timer_;
+  boost::asio::steady_timer answer_timer_;
+};
+
+}  // namespace sfu::signaling

@@ -1,0 +1,117 @@
+// Rooms as the control thread sees them: who is in each, what they publish,
+// and the limits of the node. The media side of a room (its router) lives
+// on one worker and is reached through server::MediaController.
+// Control thread only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "server/media_controller.hpp"
+#include "signaling/jsonrpc.hpp"
+#include "signaling/sdp_negotiation.hpp"
+
+namespace sfu::signaling {
+
+class Peer;
+
+struct SignalingLimits {
+  uint32_t max_peers_per_room = 100;
+  uint32_t max_rooms = 1000;
+  std::chrono::seconds negotiation_timeout{20};  // unanswered subscriberOffer → kicked
+};
+
+// A media producer as signaling knows it (PROTOCOL.md producer objects).
+struct ProducerEntry {
+  std::string id;  // "pr_..."
+  server::ProducerId num = 0;
+  std::string peer_id;
+  server::media::MediaKind kind = server::media::MediaKind::video;
+  std::string source = "camera";
+  std::vector<std::string> simulcast;  // rids, lowest first; [] without simulcast
+  bool paused = false;
+  // What subscriber offers need: the publisher's accepted codecs in order.
+  std::vector<sdp::AcceptedCodec> codecs;
+  server::ProducerSpec spec;
+  Json to_json() const;
+};
+
+class Room {
+ public:
+  Room(std::string name, server::RoomId id) : name_(std::move(name)), id_(id) {}
+
+  const std::string& name() const { return name_; }
+  server::RoomId id() const { return id_; }
+
+  // Joined peers in join order.
+  const std::vector<Peer*>& peers() const { return peers_; }
+  Peer* find_peer(std::string_view peer_id) const;
+  void add_peer(Peer* p) { peers_.push_back(p); }
+  void remove_peer(Peer* p);
+
+  std::map<std::string, std::shared_ptr<ProducerEntry>>& producers() { return producers_; }
+  std::shared_ptr<ProducerEntry> find_producer(std::string_view id) const;
+
+  // Sends a notification to every joined peer except `except`.
+  void broadcast(std::string_view method, const Json& params, const Peer* except = nullptr) const;
+
+ private:
+  std::string name_;
+  server::RoomId id_;
+  std::vector<Peer*> peers_;
+  std::map<std::string, std::shared_ptr<ProducerEntry>> producers_;
+};
+
+// Ids like "p_3kq9x2hfa7" (PROTOCOL.md uses prefixed opaque strings).
+class IdGenerator {
+ public:
+  IdGenerator();
+  std::string next(std::string_view prefix);
+  uint64_t next_number() { return ++counter_; }
+  uint32_t random_u32();
+
+ private:
+  std::mt19937_64 rng_;
+  uint64_t counter_ = 0;
+};
+
+class RoomDirectory {
+ public:
+  RoomDirectory(server::MediaController& media, SignalingLimits limits) : media_(media), limits_(limits) {}
+
+  // The room, created on first use; nullptr when the node is at max_rooms.
+  Room* get_or_create(const std::string& name);
+  Room* find(const std::string& name);
+  Room* find_by_id(server::RoomId id);
+  // Frees an empty room and its router.
+  void release_if_empty(Room* room);
+
+  server::MediaController& media() { return media_; }
+  const SignalingLimits& limits() const { return limits_; }
+  IdGenerator& ids() { return ids_; }
+  size_t room_count() const { return rooms_.size(); }
+  size_t peer_count() const;
+
+  // Graceful drain: no new joins (5003 unavailable).
+  void set_draining(bool d) { draining_ = d; }
+  bool draining() const { return draining_; }
+
+ private:
+  server::MediaController& media_;
+  SignalingLimits limits_;
+  IdGenerator ids_;
+  std::map<std::string, std::unique_ptr<Room>, std::less<>> rooms_;
+  server::RoomId next_room_id_ = 1;
+  bool draining_ = false;
+};
+
+// PROTOCOL.md: room is 1–128 chars of [A-Za-z0-9._-].
+bool valid_room_name(std::string_view name);
+
+}  // namespace sfu::signaling

@@ -1,0 +1,111 @@
+// Shared pieces of the browser end-to-end tests: start the real sfu binary
+// on free loopback ports, launch Debian's chromium with a fake camera and
+// microphone through playwright-core, and open the demo page.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const SFU_BIN = process.env.SFU_BIN || new URL('../../build/server/sfu', import.meta.url).pathname;
+
+// Starts sfu; resolves with {url, port, proc, stop()} once it listens.
+export function startServer(extraArgs = [], env = {}) {
+  const proc = spawn(SFU_BIN, ['--listen', '127.0.0.1:0', '--rtc-listen', '127.0.0.1:0', '--workers', '1', ...extraArgs], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`sfu did not start:\n${log}`)), 10000);
+    proc.stderr.on('data', (d) => {
+      log += d.toString();
+      const m = log.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      if (m && !proc.started) {
+        proc.started = true;
+        clearTimeout(timer);
+        const port = Number(m[1]);
+        resolve({
+          port,
+          url: `http://127.0.0.1:${port}`,
+          proc,
+          log: () => log,
+          stop: () => new Promise((r) => {
+            if (proc.exitCode !== null) return r(proc.exitCode);
+            proc.once('exit', (code) => r(code));
+            proc.kill('SIGTERM');
+          }),
+        });
+      }
+    });
+    proc.once('exit', (code) => reject(new Error(`sfu exited with ${code}:\n${log}`)));
+  });
+}
+
+const FLAGS = [
+  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+  '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
+  '--disable-features=WebRtcHideLocalIpsWithMdns,MediaRouter,OptimizationHints,Translate',
+  '--disable-renderer-backgrounding', '--disable-background-timer-throttling',
+  '--disable-backgrounding-occluded-windows',
+];
+
+// One browser per participant (its own fake devices and user data dir).
+export async function launchBrowser() {
+  const dir = mkdtempSync(join(tmpdir(), 'sfu-e2e-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: '/usr/bin/chromium',
+    ignoreDefaultArgs: true,
+    args: [...FLAGS, '--remote-debugging-pipe', `--user-data-dir=${dir}`, 'about:blank'],
+    headless: true,
+  });
+  const page = context.pages()[0] || (await context.newPage());
+  page.on('pageerror', (e) => console.log(`[page error] ${e.message}`));
+  return {
+    context,
+    page,
+    close: async () => {
+      await context.close().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// Opens the demo page and joins `room` as `name` (camera+mic on by default).
+export async function joinRoom(page, server, room, name, { camera = true, token } = {}) {
+  const qs = new URLSearchParams({ name, autojoin: '1' });
+  if (token) qs.set('token', token);
+  if (!camera) qs.set('camera', '0');
+  await page.goto(`${server.url}/room/${room}?${qs}`);
+  if (!camera) await page.uncheck('#cam-input');
+}
+
+// Waits until `fn` (evaluated in the page) returns truthy; returns its value.
+export async function waitFor(page, fn, arg, timeoutMs = 20000) {
+  const handle = await page.waitForFunction(fn, arg, { timeout: timeoutMs, polling: 250 });
+  return handle.jsonValue();
+}
+
+// Decoded-frame counters of every remote video, by peer id.
+export async function remoteVideoStats(page) {
+  return page.evaluate(async () => {
+    const s = window.sfuDemo;
+    const out = {};
+    if (!s.client || !s.client.subscriber) return out;
+    const report = await s.client.subscriber.getStats();
+    const byTrack = new Map();
+    report.forEach((r) => { if (r.type === 'inbound-rtp') byTrack.set(r.trackIdentifier, r); });
+    for (const [consumerId, c] of s.consumers) {
+      const r = byTrack.get(c.track.id);
+      const peer = c.key.split(':')[0];
+      out[peer] = out[peer] || {};
+      out[peer][c.kind] = r ? {
+        framesDecoded: r.framesDecoded || 0, frameWidth: r.frameWidth || 0, packets: r.packetsReceived || 0,
+        bytes: r.bytesReceived || 0, audioEnergy: r.totalAudioEnergy || 0, consumerId,
+      } : { framesDecoded: 0, packets: 0, consumerId };
+    }
+    return out;
+  });
+}
