@@ -51,6 +51,7 @@ void Router::add_producer(const ProducerSpec& spec) {
     if (p->layer(i).rtx_ssrc) by_ssrc_[ssrc_key(spec.transport, p->layer(i).rtx_ssrc)] = p.get();
   }
   t->second.producers.push_back(spec.id);
+  if (spec.extensions.transport_cc) t->second.transport_cc_id = spec.extensions.transport_cc;
   producers_[spec.id] = std::move(p);
   consumers_of_[spec.id];
 }
@@ -151,6 +152,14 @@ void Router::on_publisher_rtp(TransportId tid, RouterTransport& t, Instant now, 
     return;
   }
   rtp::RtpView view = *parsed;
+  // Transport-wide sequence number: every packet counts for the sender's
+  // estimator — RTX, padding probes and packets of streams not (yet) matched
+  // too; a packet left out would be reported lost.
+  if (t.feedback && t.transport_cc_id) {
+    if (auto raw = view.extension(t.transport_cc_id)) {
+      if (auto seq = rtp::ext::parse_transport_sequence(*raw)) t.feedback->on_packet(now, *seq, view.ssrc());
+    }
+  }
   Producer* p = nullptr;
   std::optional<ProducerMatch> m;
   if (auto it = by_ssrc_.find(ssrc_key(tid, view.ssrc())); it != by_ssrc_.end()) {
@@ -169,12 +178,6 @@ void Router::on_publisher_rtp(TransportId tid, RouterTransport& t, Instant now, 
   if (!p || !m) {
     ++counters_.unknown_ssrc;
     return;
-  }
-  // Transport-wide sequence number: every packet counts, RTX and probes too.
-  if (t.feedback && p->spec().extensions.transport_cc) {
-    if (auto raw = view.extension(p->spec().extensions.transport_cc)) {
-      if (auto seq = rtp::ext::parse_transport_sequence(*raw)) t.feedback->on_packet(now, *seq);
-    }
   }
   ProducerLayer& layer = p->layer(m->layer);
   if (m->rtx) {

@@ -81,6 +81,7 @@ class Router {
     std::optional<bwe::BandwidthEstimator> estimator;  // subscriber: what we may send
     bwe::Allocator allocator;                           // subscriber: shares the estimate
     uint32_t rtcp_ssrc = 0;                              // our sender SSRC in RTCP on this transport
+    uint8_t transport_cc_id = 0;                         // publisher: the bundle's transport-wide-cc extension id
     Instant next_report{};
     Instant next_allocation{};
   };
