@@ -1,12 +1,15 @@
-// SrtpSession over libsrtp2: two srtp_t, one wildcard policy each —
+// SrtpSession: the backend switch. SrtpBackend::evp (the default) hands
+// every call to EvpSrtp (srtp_evp.hpp); SrtpBackend::libsrtp runs the
+// libsrtp2 adapter below: two srtp_t, one wildcard policy each —
 // ssrc_any_outbound with the local key for protect, ssrc_any_inbound with
 // the remote key for unprotect. This is the only file that includes
-// <srtp2/srtp.h>; another backend replaces it (and SrtpSession::Backend)
-// without touching callers.
+// <srtp2/srtp.h>.
 //
 // Every packet is checked here before libsrtp sees it (RTP header within
 // the length, room for the tag) so that the library is never handed bytes
-// it might read past, whatever its version.
+// it might read past, whatever its version. The checks are the ones
+// EvpSrtp makes (the same functions), so both backends call the same
+// packets malformed.
 #include "dtls/srtp_session.hpp"
 
 #include <openssl/crypto.h>
@@ -14,7 +17,10 @@
 
 #include <array>
 #include <mutex>
+#include <optional>
 #include <utility>
+
+#include "dtls/srtp_evp.hpp"
 
 namespace sfu::dtls {
 namespace {
@@ -72,31 +78,16 @@ void set_transforms(SrtpProfile p, srtp_policy_t& policy) {
   }
 }
 
-// Length of the RTP header (RFC 3550 §5.1: fixed part, CSRC list and, when
-// X is set, the extension block of §5.3.1) if it is version 2 and lies
-// within `packet`; 0 otherwise.
-size_t rtp_header_len(Bytes packet) {
-  if (packet.size() < 12 || (packet[0] >> 6) != 2) return 0;
-  size_t len = 12 + 4 * size_t(packet[0] & 0x0f);
-  if (packet[0] & 0x10) {
-    if (packet.size() < len + 4) return 0;
-    len += 4 + 4 * size_t(load_be16(&packet[len + 2]));  // checked just above
-  }
-  return len <= packet.size() ? len : 0;
-}
-
-// True if `packet` starts like an RTCP packet (RFC 3550 §6.4.1: version 2,
-// 8-byte header with the sender SSRC, which SRTCP leaves in clear).
-bool rtcp_header_ok(Bytes packet) { return packet.size() >= 8 && (packet[0] >> 6) == 2; }
-
 }  // namespace
 
-// One srtp_t per direction: libsrtp keeps a single wildcard ("template")
-// stream per srtp_t, so ssrc_any_inbound and ssrc_any_outbound cannot share
-// one (srtp_create answers bad_param).
+// Exactly one of `evp` and the srtp_t pair is set. One srtp_t per
+// direction: libsrtp keeps a single wildcard ("template") stream per
+// srtp_t, so ssrc_any_inbound and ssrc_any_outbound cannot share one
+// (srtp_create answers bad_param).
 struct SrtpSession::Backend {
-  srtp_t tx = nullptr;  // ssrc_any_outbound, local key
-  srtp_t rx = nullptr;  // ssrc_any_inbound, remote key
+  std::optional<EvpSrtp> evp;  // SrtpBackend::evp
+  srtp_t tx = nullptr;         // SrtpBackend::libsrtp: ssrc_any_outbound, local key
+  srtp_t rx = nullptr;         // SrtpBackend::libsrtp: ssrc_any_inbound, remote key
 
   Backend() = default;
   Backend(const Backend&) = delete;
@@ -136,8 +127,14 @@ Result<SrtpSession, SrtpError> SrtpSession::create(const SrtpKeyingMaterial& key
   if (keys.key_salt_len != srtp_key_salt_len(keys.profile) || cfg.replay_window < 64 || cfg.replay_window >= 0x8000) {
     return fail(SrtpError::bad_config);
   }
-  if (!ensure_libsrtp_initialised()) return fail(SrtpError::other);
   auto backend = std::make_unique<Backend>();
+  if (cfg.backend == SrtpBackend::evp) {
+    auto evp = EvpSrtp::create(keys, {.replay_window = cfg.replay_window, .allow_repeat_tx = cfg.allow_repeat_tx});
+    if (!evp.ok()) return fail(evp.error());
+    backend->evp.emplace(std::move(evp).value());
+    return SrtpSession(std::move(backend), keys.profile);
+  }
+  if (!ensure_libsrtp_initialised()) return fail(SrtpError::other);
   srtp_err_status_t st = create_direction(keys.profile, keys.local_key_salt, true, cfg, backend->tx);
   if (st == srtp_err_status_ok) st = create_direction(keys.profile, keys.remote_key_salt, false, cfg, backend->rx);
   if (st != srtp_err_status_ok) {
@@ -155,8 +152,9 @@ SrtpSession::~SrtpSession() = default;
 
 Result<size_t, SrtpError> SrtpSession::protect_rtp(MutBytes buffer, size_t length) {
   if (!backend_) return fail(SrtpError::other);  // moved-from
+  if (backend_->evp) return backend_->evp->protect_rtp(buffer, length);
   if (length > buffer.size() || length > kMaxDatagram) return fail(SrtpError::malformed);
-  if (rtp_header_len(buffer.first(length)) == 0) return fail(SrtpError::malformed);
+  if (srtp_rtp_header_len(buffer.first(length)) == 0) return fail(SrtpError::malformed);
   if (buffer.size() - length < rtp_trailer_len()) return fail(SrtpError::no_room);
   int len = int(length);
   const srtp_err_status_t st = srtp_protect(backend_->tx, buffer.data(), &len);
@@ -166,8 +164,9 @@ Result<size_t, SrtpError> SrtpSession::protect_rtp(MutBytes buffer, size_t lengt
 
 Result<size_t, SrtpError> SrtpSession::unprotect_rtp(MutBytes buffer, size_t length) {
   if (!backend_) return fail(SrtpError::other);
+  if (backend_->evp) return backend_->evp->unprotect_rtp(buffer, length);
   if (length > buffer.size() || length > kMaxDatagram) return fail(SrtpError::malformed);
-  const size_t header = rtp_header_len(buffer.first(length));
+  const size_t header = srtp_rtp_header_len(buffer.first(length));
   if (header == 0 || length - header < srtp_rtp_tag_len(profile_)) return fail(SrtpError::malformed);
   int len = int(length);
   const srtp_err_status_t st = srtp_unprotect(backend_->rx, buffer.data(), &len);
@@ -177,8 +176,9 @@ Result<size_t, SrtpError> SrtpSession::unprotect_rtp(MutBytes buffer, size_t len
 
 Result<size_t, SrtpError> SrtpSession::protect_rtcp(MutBytes buffer, size_t length) {
   if (!backend_) return fail(SrtpError::other);
+  if (backend_->evp) return backend_->evp->protect_rtcp(buffer, length);
   if (length > buffer.size() || length > kMaxDatagram) return fail(SrtpError::malformed);
-  if (!rtcp_header_ok(buffer.first(length))) return fail(SrtpError::malformed);
+  if (!srtp_rtcp_header_ok(buffer.first(length))) return fail(SrtpError::malformed);
   if (buffer.size() - length < rtcp_trailer_len()) return fail(SrtpError::no_room);
   int len = int(length);
   const srtp_err_status_t st = srtp_protect_rtcp(backend_->tx, buffer.data(), &len);
@@ -188,8 +188,9 @@ Result<size_t, SrtpError> SrtpSession::protect_rtcp(MutBytes buffer, size_t leng
 
 Result<size_t, SrtpError> SrtpSession::unprotect_rtcp(MutBytes buffer, size_t length) {
   if (!backend_) return fail(SrtpError::other);
+  if (backend_->evp) return backend_->evp->unprotect_rtcp(buffer, length);
   if (length > buffer.size() || length > kMaxDatagram) return fail(SrtpError::malformed);
-  if (!rtcp_header_ok(buffer.first(length)) || length - 8 < rtcp_trailer_len()) return fail(SrtpError::malformed);
+  if (!srtp_rtcp_header_ok(buffer.first(length)) || length - 8 < rtcp_trailer_len()) return fail(SrtpError::malformed);
   int len = int(length);
   const srtp_err_status_t st = srtp_unprotect_rtcp(backend_->rx, buffer.data(), &len);
   if (st != srtp_err_status_ok) return fail(from_status(st));

@@ -1,7 +1,8 @@
 // SrtpSession: published vectors (RFC 3711 Appendix B.2/B.3, RFC 7714 §16.1
 // and §17.1) checked against an independent reference written here over
 // OpenSSL EVP, the session's output checked byte for byte against that
-// reference, then round trips, replay, tampering and bounds.
+// reference, then round trips, replay, tampering and bounds — each for
+// every profile and for both backends (SrtpBackend::evp and ::libsrtp).
 #include "dtls/srtp_session.hpp"
 
 #include <gtest/gtest.h>
@@ -16,6 +17,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -185,6 +187,28 @@ Vec to_vec(const ref::Block& b) { return Vec(b.begin(), b.end()); }
 
 // ---- Fixtures --------------------------------------------------------------
 
+// Every parametrized suite below runs for each profile on each backend.
+using ProfileBackend = std::tuple<SrtpProfile, SrtpBackend>;
+
+const auto kProfilesAndBackends = ::testing::Combine(
+    ::testing::Values(SrtpProfile::aead_aes_128_gcm, SrtpProfile::aes128_cm_sha1_80, SrtpProfile::aes128_cm_sha1_32),
+    ::testing::Values(SrtpBackend::evp, SrtpBackend::libsrtp));
+
+std::string param_name(const ::testing::TestParamInfo<ProfileBackend>& p) {
+  const SrtpBackend b = std::get<1>(p.param);
+  return std::string(to_string(std::get<0>(p.param))) + (b == SrtpBackend::evp ? "_evp" : "_libsrtp");
+}
+
+// The parameter accessors both fixtures use.
+class ProfileBackendTest : public ::testing::TestWithParam<ProfileBackend> {
+ protected:
+  static SrtpProfile profile() { return std::get<0>(GetParam()); }
+  static SrtpSessionConfig config(SrtpSessionConfig cfg = {}) {
+    cfg.backend = std::get<1>(GetParam());
+    return cfg;
+  }
+};
+
 // RFC 3711 Appendix B.3 master key and salt.
 const Vec kB3Key = hex("E1F97A0D3E018BE0D64FA32C06DE4139");
 const Vec kB3Salt = hex("0EC675AD498AFEEBB6960B3AABE6");
@@ -316,14 +340,14 @@ TEST(SrtpReference, Rfc7714Section17_1AeadAes128GcmRtcp) {
 // reference KDF + transform validated above produce — for the §16 packet,
 // CSRC/extension headers, 1200-byte payloads, across the sequence wrap (ROC 0
 // -> 1, RFC 3711 §3.3.1) and for consecutive SRTCP indices (+1 each, §3.4).
-class SrtpMatchesReference : public ::testing::TestWithParam<SrtpProfile> {
+class SrtpMatchesReference : public ProfileBackendTest {
  protected:
-  bool gcm() const { return GetParam() == SrtpProfile::aead_aes_128_gcm; }
+  bool gcm() const { return profile() == SrtpProfile::aead_aes_128_gcm; }
   Vec master() const { return cat({kB3Key, gcm() ? kGcmSalt : kB3Salt}); }
   ref::Keys keys(bool rtcp) const { return ref::derive(kB3Key, gcm() ? kGcmSalt : kB3Salt, rtcp); }
   Vec rtp(const Vec& plain, uint32_t roc) const {
     return gcm() ? ref::protect_rtp_gcm(keys(false), plain, roc)
-                 : ref::protect_rtp_cm(keys(false), plain, roc, srtp_rtp_tag_len(GetParam()));
+                 : ref::protect_rtp_cm(keys(false), plain, roc, srtp_rtp_tag_len(profile()));
   }
   Vec rtcp(const Vec& plain, uint32_t index) const {
     return gcm() ? ref::protect_rtcp_gcm(keys(true), plain, index) : ref::protect_rtcp_cm(keys(true), plain, index);
@@ -331,7 +355,7 @@ class SrtpMatchesReference : public ::testing::TestWithParam<SrtpProfile> {
 };
 
 TEST_P(SrtpMatchesReference, Protect) {
-  SrtpSession s = make(GetParam(), master(), hex("00"));
+  SrtpSession s = make(profile(), master(), hex("00"), config());
   const std::pair<Vec, uint32_t> packets[] = {
       {kRfc7714Rtp, 0},                                 // seq 0xf17b
       {rtp_packet(0xfffe, 0x5501a0b2, 1200, true), 0},  // CSRC + extension
@@ -356,7 +380,7 @@ TEST_P(SrtpMatchesReference, Protect) {
 
 // The other direction: packets sealed by the reference open in the session.
 TEST_P(SrtpMatchesReference, UnprotectReferencePackets) {
-  SrtpSession s = make(GetParam(), hex("00"), master());
+  SrtpSession s = make(profile(), hex("00"), master(), config());
   for (const Vec& plain : {kRfc7714Rtp, rtp_packet(0xf17c, 0x5501a0b2, 1200, true)}) {
     auto out = unprotect(s, rtp(plain, 0));
     ASSERT_TRUE(out.ok()) << to_string(out.error());
@@ -368,22 +392,17 @@ TEST_P(SrtpMatchesReference, UnprotectReferencePackets) {
   EXPECT_EQ(*out, plain);
 }
 
-INSTANTIATE_TEST_SUITE_P(Srtp, SrtpMatchesReference,
-                         ::testing::Values(SrtpProfile::aead_aes_128_gcm, SrtpProfile::aes128_cm_sha1_80,
-                                           SrtpProfile::aes128_cm_sha1_32),
-                         [](const ::testing::TestParamInfo<SrtpProfile>& p) {
-                           return std::string(to_string(p.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Srtp, SrtpMatchesReference, kProfilesAndBackends, param_name);
 
 // ---- Round trips and refusals, every profile -------------------------------
 
-class SrtpSessionTest : public ::testing::TestWithParam<SrtpProfile> {
+class SrtpSessionTest : public ProfileBackendTest {
  protected:
   static Vec key_a() { return hex("00112233445566778899aabbccddeeff f0e1d2c3b4a5968778695a4b3c2d"); }
   static Vec key_b() { return hex("0f1e2d3c4b5a69788796a5b4c3d2e1f0 0123456789abcdef0123456789ab"); }
-  Vec kl(const Vec& k) const { return Vec(k.begin(), k.begin() + long(srtp_key_salt_len(GetParam()))); }
-  SrtpSession sender(SrtpSessionConfig cfg = {}) { return make(GetParam(), kl(key_a()), kl(key_b()), cfg); }
-  SrtpSession receiver(SrtpSessionConfig cfg = {}) { return make(GetParam(), kl(key_b()), kl(key_a()), cfg); }
+  Vec kl(const Vec& k) const { return Vec(k.begin(), k.begin() + long(srtp_key_salt_len(profile()))); }
+  SrtpSession sender(SrtpSessionConfig cfg = {}) { return make(profile(), kl(key_a()), kl(key_b()), config(cfg)); }
+  SrtpSession receiver(SrtpSessionConfig cfg = {}) { return make(profile(), kl(key_b()), kl(key_a()), config(cfg)); }
 };
 
 TEST_P(SrtpSessionTest, RtpRoundTrip) {
@@ -551,12 +570,7 @@ TEST_P(SrtpSessionTest, MovedSessionKeepsWorking) {
   EXPECT_EQ(tx.protect_rtp(buf, 20).error(), SrtpError::other);  // NOLINT(bugprone-use-after-move): moved-from refuses
 }
 
-INSTANTIATE_TEST_SUITE_P(Srtp, SrtpSessionTest,
-                         ::testing::Values(SrtpProfile::aead_aes_128_gcm, SrtpProfile::aes128_cm_sha1_80,
-                                           SrtpProfile::aes128_cm_sha1_32),
-                         [](const ::testing::TestParamInfo<SrtpProfile>& p) {
-                           return std::string(to_string(p.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Srtp, SrtpSessionTest, kProfilesAndBackends, param_name);
 
 // ---- Profiles, keying material, configuration ------------------------------
 
@@ -595,23 +609,31 @@ TEST(SrtpProfiles, ExporterSplitFollowsRfc5764Section4_2) {
   EXPECT_EQ(server->local_key_salt, client->remote_key_salt);
   EXPECT_EQ(server->remote_key_salt, client->local_key_salt);
   EXPECT_FALSE(srtp_keying_material_from_exporter(SrtpProfile::aead_aes_128_gcm, Bytes(block).first(55), true));
-  // The two halves interoperate.
-  auto a = SrtpSession::create(*client), b = SrtpSession::create(*server);
-  ASSERT_TRUE(a.ok() && b.ok());
-  auto sealed = protect(*a, rtp_packet(1, 1, 10));
-  ASSERT_TRUE(sealed.ok());
-  EXPECT_TRUE(unprotect(*b, *sealed).ok());
+  // The two halves interoperate, on either backend and across them.
+  for (SrtpBackend ba : {SrtpBackend::evp, SrtpBackend::libsrtp}) {
+    for (SrtpBackend bb : {SrtpBackend::evp, SrtpBackend::libsrtp}) {
+      auto a = SrtpSession::create(*client, {.backend = ba}), b = SrtpSession::create(*server, {.backend = bb});
+      ASSERT_TRUE(a.ok() && b.ok());
+      auto sealed = protect(*a, rtp_packet(1, 1, 10));
+      ASSERT_TRUE(sealed.ok());
+      EXPECT_TRUE(unprotect(*b, *sealed).ok());
+    }
+  }
 }
 
 TEST(SrtpConfig, BadKeyLengthOrWindowIsRefused) {
-  SrtpKeyingMaterial km = keying(SrtpProfile::aead_aes_128_gcm, Vec(28, 1), Vec(28, 2));
-  km.key_salt_len = 30;
-  EXPECT_EQ(SrtpSession::create(km).error(), SrtpError::bad_config);
-  km.key_salt_len = 28;
-  EXPECT_EQ(SrtpSession::create(km, {.replay_window = 10}).error(), SrtpError::bad_config);
-  EXPECT_EQ(SrtpSession::create(km, {.replay_window = 0x8000}).error(), SrtpError::bad_config);
-  EXPECT_TRUE(SrtpSession::create(km, {.replay_window = 64}).ok());
+  for (SrtpBackend b : {SrtpBackend::evp, SrtpBackend::libsrtp}) {
+    SrtpKeyingMaterial km = keying(SrtpProfile::aead_aes_128_gcm, Vec(28, 1), Vec(28, 2));
+    km.key_salt_len = 30;
+    EXPECT_EQ(SrtpSession::create(km, {.backend = b}).error(), SrtpError::bad_config);
+    km.key_salt_len = 28;
+    EXPECT_EQ(SrtpSession::create(km, {.replay_window = 10, .backend = b}).error(), SrtpError::bad_config);
+    EXPECT_EQ(SrtpSession::create(km, {.replay_window = 0x8000, .backend = b}).error(), SrtpError::bad_config);
+    EXPECT_TRUE(SrtpSession::create(km, {.replay_window = 64, .backend = b}).ok());
+  }
 }
+
+TEST(SrtpConfig, EvpIsTheDefaultBackend) { EXPECT_EQ(SrtpSessionConfig{}.backend, SrtpBackend::evp); }
 
 }  // namespace
 }  // namespace sfu::dtls
