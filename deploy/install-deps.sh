@@ -22,8 +22,11 @@ if (( ! runtime_only )); then
   packages+=(
     libgtest-dev libgmock-dev libbenchmark-dev
     clang libclang-rt-14-dev llvm
-    python3 iproute2
+    python3 iproute2 util-linux
+    chromium fonts-liberation
   )
+  # Node.js for the browser tests' npm tooling, unless a node is already on PATH.
+  command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 fi
 
 missing=()

@@ -56,7 +56,10 @@ void MediaController::create_transport(RoomId room, TransportSpec spec,
     TransportConfig cfg{.role = TransportRole::server, .local_ice = ice::IceCredentials::generate(),
                         .dtls_context = ctx};
     auto t = std::make_unique<Transport>(std::move(cfg));
-    t->set_remote_parameters(spec.remote_ufrag, spec.remote_pwd, spec.remote_fingerprint);
+    // Subscriber transports are created before the peer's answer: their
+    // remote parameters (and so the fingerprint check) come later, and DTLS
+    // waits for them (Transport holds early records).
+    if (!spec.remote_ufrag.empty()) t->set_remote_parameters(spec.remote_ufrag, spec.remote_pwd, spec.remote_fingerprint);
     TransportInfo info{0, w, t->local_ice(), candidates, ctx->certificate().fingerprint_sha256()};
     // Bind before add(): start() may already produce events for the router.
     const TransportId id = media.host().add(worker, Clock::now(), std::move(t));

@@ -156,7 +156,7 @@ void Peer::cleanup() {
 void Peer::on_media_event(const server::MediaEvent& e) {
   if (const auto* l = std::get_if<server::ConsumerLayersEvent>(&e)) {
     for (const auto& s : sections_) {
-      if (s.consumer_num != l->consumer) continue;
+      if (s.application || s.consumer_num != l->consumer) continue;
       notify("consumerLayersChanged",
              Json{{"consumerId", s.consumer_id}, {"spatialLayer", l->spatial}, {"temporalLayer", l->temporal}});
     }

@@ -35,7 +35,8 @@ struct SubscriberSection {
   uint32_t ssrc = 0, rtx_ssrc = 0;
   bool paused = false;
   bool closed = false;
-  bool created = false;  // the consumer exists on the router
+  bool created = false;      // the consumer exists on the router
+  bool application = false;  // the SCTP (data channel) section, not a consumer
 };
 
 // getStats result (PROTOCOL.md) from a media snapshot.

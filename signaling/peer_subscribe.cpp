@@ -1,6 +1,8 @@
 // The server-owned subscriber connection: consumers, subscriberOffer /
 // subscriberAnswer negotiation, and the per-consumer and per-producer
 // controls.
+#include <algorithm>
+
 #include "signaling/peer.hpp"
 #include "signaling/sdp_parser.hpp"
 #include "signaling/sdp_session.hpp"
@@ -25,6 +27,16 @@ void Peer::on_producer_paused(const ProducerEntry& p, bool paused) {
 void Peer::want(const std::shared_ptr<ProducerEntry>& p) {
   if (p->peer_id == id_ || wanted_.contains(p->id)) return;
   wanted_.insert(p->id);
+  if (sections_.empty()) {
+    // The first m-line is the SCTP (data channel) section and is never
+    // rejected, so the BUNDLE tag stays the same when every consumer is gone
+    // (a max-bundle client needs a group, and Chrome rebuilds its DTLS
+    // transport when the tag moves). Sections keep order and mids (JSEP).
+    SubscriberSection app;
+    app.mid = "0";
+    app.application = true;
+    sections_.push_back(std::move(app));
+  }
   SubscriberSection s;
   s.mid = std::to_string(sections_.size());
   s.kind = p->kind;
@@ -41,7 +53,7 @@ void Peer::want(const std::shared_ptr<ProducerEntry>& p) {
 void Peer::unwant(const std::string& producer_id) {
   if (!wanted_.erase(producer_id)) return;
   for (auto& s : sections_) {
-    if (s.closed || !s.producer || s.producer->id != producer_id) continue;
+    if (s.closed || s.application || !s.producer || s.producer->id != producer_id) continue;
     if (sub_transport_ && room_) ctx_.rooms.media().close_consumer(room_->id(), s.consumer_num);
     s.closed = true;
     s.producer.reset();
@@ -86,7 +98,7 @@ void Peer::negotiate() {
   // Consumers for sections that do not have one on the router yet.
   auto& media = ctx_.rooms.media();
   for (auto& s : sections_) {
-    if (s.closed || s.created) continue;
+    if (s.closed || s.created || s.application) continue;
     server::ConsumerSpec spec;
     spec.id = s.consumer_num;
     spec.producer = s.producer->num;
@@ -125,6 +137,18 @@ void Peer::send_offer() {
     sdp::MediaSection m;
     m.kind = s.kind == server::media::MediaKind::audio ? sdp::MediaKind::audio : sdp::MediaKind::video;
     m.mid = s.mid;
+    if (s.application) {
+      m.kind = sdp::MediaKind::application;
+      m.protocol = "UDP/DTLS/SCTP";
+      m.formats = {"webrtc-datachannel"};
+      m.sctp_port = 5000;
+      m.max_message_size = 262144;
+      apply_transport(m, *sub_transport_, sdp::Setup::actpass);
+      m.rtcp_mux = false;
+      bundle.mids.push_back(s.mid);
+      offer.media.push_back(std::move(m));
+      continue;
+    }
     if (s.closed) {
       m.port = 0;
       m.formats = {s.kind == server::media::MediaKind::audio ? "111" : "96"};
@@ -132,11 +156,17 @@ void Peer::send_offer() {
       offer.media.push_back(std::move(m));
       continue;
     }
-    for (const auto& a : s.producer->codecs)
+    // One format per capability: a publisher may offer two H264 profiles the
+    // server serves as one (they share our payload type).
+    std::vector<size_t> seen;
+    for (const auto& a : s.producer->codecs) {
+      if (std::find(seen.begin(), seen.end(), a.capability) != seen.end()) continue;
+      seen.push_back(a.capability);
       for (auto& c : sdp::capability_codecs(caps.at(a.capability))) {
         m.formats.push_back(std::to_string(c.payload_type));
         m.codecs.push_back(std::move(c));
       }
+    }
     for (const auto& e : sdp::server_header_extensions()) {
       const bool audio = s.kind == server::media::MediaKind::audio;
       if ((audio && !e.audio) || (!audio && !e.video)) continue;
@@ -207,7 +237,7 @@ void Peer::subscriber_answer(const Json& params, const Reply& reply) {
 
 SubscriberSection* Peer::find_section(const std::string& consumer_id) {
   for (auto& s : sections_)
-    if (!s.closed && s.consumer_id == consumer_id) return &s;
+    if (!s.closed && !s.application && s.consumer_id == consumer_id) return &s;
   return nullptr;
 }
 
@@ -280,7 +310,7 @@ void Peer::get_stats(const Reply& reply) {
   std::vector<server::ConsumerId> consumers;
   std::map<server::ConsumerId, std::string> consumer_ids;
   for (const auto& s : sections_)
-    if (!s.closed) {
+    if (!s.closed && !s.application) {
       consumers.push_back(s.consumer_num);
       consumer_ids[s.consumer_num] = s.consumer_id;
     }

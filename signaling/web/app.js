@@ -18,6 +18,7 @@ window.sfuDemo = state;  // for tests and debugging
 
 $('room-input').value = params.get('room') || pathRoom || '';
 $('name-input').value = params.get('name') || localStorage.getItem('sfu-name') || '';
+if (params.get('camera') === '0') $('cam-input').checked = false;
 
 function toast(text, ms = 3500) {
   const t = $('toast');

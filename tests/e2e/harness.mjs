@@ -79,7 +79,6 @@ export async function joinRoom(page, server, room, name, { camera = true, token 
   if (token) qs.set('token', token);
   if (!camera) qs.set('camera', '0');
   await page.goto(`${server.url}/room/${room}?${qs}`);
-  if (!camera) await page.uncheck('#cam-input');
 }
 
 // Waits until `fn` (evaluated in the page) returns truthy; returns its value.
@@ -108,4 +107,19 @@ export async function remoteVideoStats(page) {
     }
     return out;
   });
+}
+
+// A one-line picture of a page's call state, for assertion messages.
+export async function describe(page) {
+  return page.evaluate(async () => {
+    const c = window.sfuDemo && window.sfuDemo.client;
+    if (!c) return 'no client';
+    let server = null;
+    try { server = await c.getStats(); } catch (e) { server = String(e); }
+    return JSON.stringify({
+      peer: c.peerId, pub: c.publisher && c.publisher.connectionState, sub: c.subscriber && c.subscriber.connectionState,
+      consumers: [...c.consumers.values()].map((x) => `${x.kind}:${x.peerId}`), toast: document.getElementById('toast').textContent,
+      server,
+    });
+  }).catch((e) => `page gone: ${e.message}`);
 }
