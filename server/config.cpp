@@ -60,6 +60,14 @@ void parse_announce_list(const std::string& value, Config& config) {
   }
 }
 
+uint32_t parse_seconds(const std::string& text, const std::string& what) {
+  unsigned value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty() || value > 86400)
+    throw ConfigError(what + ": '" + text + "' is not a number of seconds (0-86400)");
+  return value;
+}
+
 void parse_api_key(const std::string& value, Config& config) {
   const auto eq = value.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 >= value.size())
@@ -89,6 +97,7 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
   if (const char* v = getenv_fn("SFU_ANNOUNCE"); v && *v) parse_announce_list(v, config);
   if (const char* v = getenv_fn("SFU_API_KEYS"); v && *v) parse_api_key_list(v, config);
   if (const char* v = getenv_fn("SFU_WEB_ROOT"); v && *v) config.web_root = v;
+  if (const char* v = getenv_fn("SFU_DRAIN_TIMEOUT"); v && *v) config.drain_timeout_seconds = parse_seconds(v, "SFU_DRAIN_TIMEOUT");
   bool announce_from_flags = false;
 
   for (size_t i = 0; i < args.size(); ++i) {
@@ -118,6 +127,8 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
       config.media.ice_tcp = false;
     } else if (a == "--api-key") {
       parse_api_key(next(), config);
+    } else if (a == "--drain-timeout") {
+      config.drain_timeout_seconds = parse_seconds(next(), "--drain-timeout");
     } else if (a == "--web-root") {
       config.web_root = next();
     } else {
@@ -142,6 +153,9 @@ std::string usage() {
          "                        repeatable (env SFU_API_KEYS=kid=secret,...). Without a key, joins are\n"
          "                        anonymous, which is allowed only when listening on loopback.\n"
          "  --web-root DIR        the demo page's files (default: the source tree's signaling/web)\n"
+         "  --drain-timeout S     on SIGTERM: /readyz turns 503, new joins get 'unavailable', and the\n"
+         "                        server waits up to S seconds (default 30) for rooms to empty\n"
+         "                        (env SFU_DRAIN_TIMEOUT). SIGINT or a second signal stops at once.\n"
          "\n"
          "       sfu token --room R --identity I [--name N] [--ttl SECONDS] [--grants LIST] [--api-key KID=SECRET]\n"
          "  mints a join token (LIST: publish,subscribe,publishData,admin; default all but admin)\n"

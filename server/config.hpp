@@ -18,6 +18,7 @@ struct Config {
   MediaConfig media;  // --workers, --rtc-listen, --announce, --no-ice-tcp
   std::map<std::string, std::string> api_keys;  // --api-key KID=SECRET, SFU_API_KEYS=kid=secret,...
   std::string web_root;                         // --web-root DIR, SFU_WEB_ROOT
+  uint32_t drain_timeout_seconds = 30;          // --drain-timeout S, SFU_DRAIN_TIMEOUT
   bool show_help = false;
   bool show_version = false;
 };

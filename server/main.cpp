@@ -5,9 +5,12 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/system/system_error.hpp>
 #include <chrono>
 #include <csignal>
+#include <functional>
+#include <memory>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
@@ -51,14 +54,41 @@ int run(const sfu::server::Config& config) {
   fc.web_root = config.web_root.empty() ? std::string(SFU_DEFAULT_WEB_ROOT) : config.web_root;
   sfu::signaling::Front front(io, fc, &hub);
 
+  // SIGTERM drains (rolling deploys): /readyz 503, no new joins, rooms run
+  // until empty or the drain timeout. SIGINT, or a second signal, stops now.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+  boost::asio::steady_timer drain_timer(io);
+  bool stopping = false;
+  const auto deadline = std::make_shared<std::chrono::steady_clock::time_point>();
+  auto stop_now = [&] {
+    if (stopping) return;
+    stopping = true;
+    drain_timer.cancel();
+    signals.cancel();
+    hub.close_all("server_shutdown");
+    front.stop();
+  };
+  std::function<void()> check_drain = [&] {
+    if (hub.rooms().peer_count() == 0 || std::chrono::steady_clock::now() >= *deadline) return stop_now();
+    drain_timer.expires_after(std::chrono::milliseconds(200));
+    drain_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) check_drain();
+    });
+  };
+  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
+                                                                               int signo) {
     if (ec) return;
-    std::fprintf(stderr, "sfu: %s received, stopping\n", signo == SIGINT ? "SIGINT" : "SIGTERM");
+    const bool draining = front.draining();
+    std::fprintf(stderr, "sfu: %s received, %s\n", signo == SIGINT ? "SIGINT" : "SIGTERM",
+                 signo == SIGTERM && !draining ? "draining" : "stopping");
+    if (signo == SIGINT || draining) return stop_now();
     front.begin_drain();
     hub.begin_drain();
-    front.stop();
-  });
+    *deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config.drain_timeout_seconds);
+    signals.async_wait(on_signal);
+    check_drain();
+  };
+  signals.async_wait(on_signal);
 
   front.start();
   std::fprintf(stderr, "sfu: listening on http://%s:%u (%s)\n", config.http_address.c_str(), unsigned(front.port()),

@@ -11,9 +11,28 @@ Hub::Hub(boost::asio::io_context& io, server::MediaController& media, AuthConfig
 
 std::unique_ptr<SessionHandler> Hub::make_peer(std::weak_ptr<WsSession> session, const HttpRequest& upgrade,
                                                std::string remote_address) {
+  std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
+  sessions_.push_back(session);
   PeerContext ctx{rooms_, io_, auth_, std::move(remote_address), query_param(upgrade.target(), "room"),
                   query_param(upgrade.target(), "token")};
   return std::make_unique<Peer>(std::move(ctx), std::move(session));
+}
+
+void Hub::close_all(const std::string& reason) {
+  for (const auto& name : rooms_.names()) {
+    Room* room = rooms_.find(name);
+    if (!room) continue;
+    const auto peers = room->peers();
+    for (Peer* p : peers) p->close_room(reason);
+  }
+  for (auto& w : sessions_)
+    if (auto s = w.lock()) s->close(boost::beast::websocket::close_code::going_away, reason);
+  sessions_.clear();
+}
+
+size_t Hub::open_sessions() {
+  std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
+  return sessions_.size();
 }
 
 void Hub::on_media_event(server::RoomId room_id, const server::MediaEvent& event) {

@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "server/media_controller.hpp"
 #include "signaling/auth.hpp"
@@ -25,6 +26,10 @@ class Hub {
   void on_media_event(server::RoomId room, const server::MediaEvent& event);
   // New joins are refused with 5003 from now on.
   void begin_drain() { rooms_.set_draining(true); }
+  // Ends every room (roomClosed to each peer) and closes every signaling
+  // socket, including ones that never joined.
+  void close_all(const std::string& reason);
+  size_t open_sessions();
 
   RoomDirectory& rooms() { return rooms_; }
   const Authenticator& auth() const { return auth_; }
@@ -33,6 +38,7 @@ class Hub {
   boost::asio::io_context& io_;
   Authenticator auth_;
   RoomDirectory rooms_;
+  std::vector<std::weak_ptr<WsSession>> sessions_;
 };
 
 // The value of `key` in the query string of `target` ("/ws?room=a&token=b"),

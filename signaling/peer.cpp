@@ -132,6 +132,12 @@ void Peer::kick(const std::string& reason) {
 
 void Peer::on_closed() { cleanup(); }
 
+void Peer::close_room(const std::string& reason) {
+  notify("roomClosed", Json{{"reason", reason}});
+  cleanup();
+  if (auto s = session_.lock()) s->close(boost::beast::websocket::close_code::going_away, reason);
+}
+
 // Frees everything of this peer: producers (announced to the room), then the
 // peer itself (peerLeft), then its transports and, if it was the last, the room.
 void Peer::cleanup() {

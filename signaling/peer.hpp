@@ -70,6 +70,8 @@ class Peer : public SessionHandler {
   void on_producer_removed(const std::shared_ptr<ProducerEntry>& p);
   void on_producer_paused(const ProducerEntry& p, bool paused);
   void on_media_event(const server::MediaEvent& e);
+  // The node is shutting down: roomClosed, then the socket closes.
+  void close_room(const std::string& reason);
 
  private:
   // Methods (PROTOCOL.md "Methods").

@@ -96,6 +96,11 @@ class RoomDirectory {
   const SignalingLimits& limits() const { return limits_; }
   IdGenerator& ids() { return ids_; }
   size_t room_count() const { return rooms_.size(); }
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const auto& [name, r] : rooms_) out.push_back(name);
+    return out;
+  }
   size_t peer_count() const;
 
   // Graceful drain: no new joins (5003 unavailable).

@@ -28,7 +28,9 @@ void WsSession::start(HttpRequest request, HandlerFactory factory) {
   ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(beast::http::field::server, "sfu"); }));
-  ws_.read_message_max(limits_.max_message_bytes);
+  // The 1 MiB limit is enforced here (on_read), not by Beast, so that the
+  // close frame carries 1009 (Beast's own limit tears the socket down).
+  ws_.read_message_max(0);
   auto req = std::make_shared<HttpRequest>(std::move(request));
   ws_.async_accept(*req, [self = shared_from_this(), req, factory = std::move(factory)](beast::error_code ec) {
     if (ec) return self->finish();
@@ -39,18 +41,19 @@ void WsSession::start(HttpRequest request, HandlerFactory factory) {
 }
 
 void WsSession::read_next() {
-  ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, size_t n) { self->on_read(ec, n); });
+  ws_.async_read_some(buffer_, 64 * 1024,
+                      [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec, 0); });
 }
 
-void WsSession::on_read(beast::error_code ec, size_t bytes) {
-  if (ec == websocket::error::message_too_big) {
-    // Beast has already failed the stream; say why before closing.
-    close_reason_ = websocket::close_reason(websocket::close_code::too_big, "message over 1 MiB");
-    beast::error_code ignored;
-    ws_.next_layer().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
-    return finish();
-  }
+void WsSession::on_read(beast::error_code ec, size_t) {
   if (ec) return finish();
+  if (buffer_.size() > limits_.max_message_bytes) {
+    buffer_.consume(buffer_.size());
+    close(websocket::close_code::too_big, "message over 1 MiB");
+    return;
+  }
+  if (!ws_.is_message_done()) return read_next();
+  const size_t bytes = buffer_.size();
   ++counters_.frames_in;
   if (!ws_.got_text()) {
     ++counters_.binary;
