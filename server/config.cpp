@@ -60,6 +60,12 @@ void parse_announce_list(const std::string& value, Config& config) {
   }
 }
 
+void parse_ice_server(const std::string& url, Config& config) {
+  if (!(url.starts_with("stun:") || url.starts_with("turn:") || url.starts_with("turns:")) || url.size() > 512)
+    throw ConfigError("--ice-server: '" + url.substr(0, 64) + "' is not a stun:, turn: or turns: URL");
+  config.ice_server_urls.push_back(url);
+}
+
 uint32_t parse_seconds(const std::string& text, const std::string& what) {
   unsigned value = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -97,6 +103,18 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
   if (const char* v = getenv_fn("SFU_ANNOUNCE"); v && *v) parse_announce_list(v, config);
   if (const char* v = getenv_fn("SFU_API_KEYS"); v && *v) parse_api_key_list(v, config);
   if (const char* v = getenv_fn("SFU_WEB_ROOT"); v && *v) config.web_root = v;
+  if (const char* v = getenv_fn("SFU_TURN_SECRET"); v && *v) config.turn_secret = v;
+  if (const char* v = getenv_fn("SFU_ICE_SERVERS"); v && *v) {
+    std::string list = v;
+    size_t start = 0;
+    while (start < list.size()) {
+      const size_t comma = list.find(',', start);
+      std::string url = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!url.empty()) parse_ice_server(url, config);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
   if (const char* v = getenv_fn("SFU_DRAIN_TIMEOUT"); v && *v) config.drain_timeout_seconds = parse_seconds(v, "SFU_DRAIN_TIMEOUT");
   bool announce_from_flags = false;
 
@@ -127,6 +145,10 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
       config.media.ice_tcp = false;
     } else if (a == "--api-key") {
       parse_api_key(next(), config);
+    } else if (a == "--ice-server") {
+      parse_ice_server(next(), config);
+    } else if (a == "--turn-secret") {
+      config.turn_secret = next();
     } else if (a == "--drain-timeout") {
       config.drain_timeout_seconds = parse_seconds(next(), "--drain-timeout");
     } else if (a == "--web-root") {
@@ -153,6 +175,10 @@ std::string usage() {
          "                        repeatable (env SFU_API_KEYS=kid=secret,...). Without a key, joins are\n"
          "                        anonymous, which is allowed only when listening on loopback.\n"
          "  --web-root DIR        the demo page's files (default: the source tree's signaling/web)\n"
+         "  --ice-server URL      a STUN/TURN server for clients (join's iceServers), repeatable\n"
+         "                        (env SFU_ICE_SERVERS=url,url)\n"
+         "  --turn-secret S       shared secret of the TURN servers (coturn use-auth-secret): join\n"
+         "                        returns time-limited TURN REST credentials (env SFU_TURN_SECRET)\n"
          "  --drain-timeout S     on SIGTERM: /readyz turns 503, new joins get 'unavailable', and the\n"
          "                        server waits up to S seconds (default 30) for rooms to empty\n"
          "                        (env SFU_DRAIN_TIMEOUT). SIGINT or a second signal stops at once.\n"

@@ -19,6 +19,8 @@ struct Config {
   std::map<std::string, std::string> api_keys;  // --api-key KID=SECRET, SFU_API_KEYS=kid=secret,...
   std::string web_root;                         // --web-root DIR, SFU_WEB_ROOT
   uint32_t drain_timeout_seconds = 30;          // --drain-timeout S, SFU_DRAIN_TIMEOUT
+  std::vector<std::string> ice_server_urls;     // --ice-server URL (stun:/turn:/turns:), SFU_ICE_SERVERS=url,url
+  std::string turn_secret;                      // --turn-secret S, SFU_TURN_SECRET (coturn use-auth-secret)
   bool show_help = false;
   bool show_version = false;
 };

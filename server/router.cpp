@@ -293,6 +293,14 @@ size_t Router::send_to_consumer(Consumer& c, Instant now, Bytes packet, const me
     ++c.stats().retransmissions;
     ++counters_.rtx_sent;
   }
+  return finish_send(c, *t, ts->second, *path, buf, len, now, rtx, probe_cluster);
+}
+
+// The last steps of every packet to a subscriber: send-time and
+// transport-wide sequence number extensions, send-side BWE history, SR
+// stats (media only), SRTP, the socket.
+size_t Router::finish_send(Consumer& c, Transport& t, RouterTransport& rt, const ice::Path& path, MutBytes buf,
+                           size_t len, Instant now, bool rtx, int16_t probe_cluster) {
   auto out = rtp::parse_rtp(buf.first(len));
   if (!out) return 0;
   const auto& ext = c.spec().extensions;
@@ -301,9 +309,9 @@ size_t Router::send_to_consumer(Consumer& c, Instant now, Bytes packet, const me
     rtp::ext::write_abs_send_time(MutBytes(v, 3), rtp::ext::abs_send_time_from_instant(now));
     (void)rtp::set_extension(buf.first(len), *out, ext.abs_send_time, Bytes(v, 3));
   }
-  if (ts->second.estimator) {
+  if (rt.estimator) {
     const uint16_t tw =
-        ts->second.estimator->on_packet_sent(now, len, bwe::PacketFlags{.rtx = rtx, .probe_cluster = probe_cluster});
+        rt.estimator->on_packet_sent(now, len, bwe::PacketFlags{.rtx = rtx, .probe_cluster = probe_cluster});
     if (ext.transport_cc) {
       uint8_t v[2];
       rtp::ext::write_transport_sequence(MutBytes(v, 2), tw);
@@ -318,15 +326,45 @@ size_t Router::send_to_consumer(Consumer& c, Instant now, Bytes packet, const me
     c.stats().last_sent_at = now;
     c.stats().sent_any = true;
   }
-  auto protected_len = t->protect_rtp(buf, len);
+  auto protected_len = t.protect_rtp(buf, len);
   if (!protected_len) {
     ++counters_.send_failures;
     return 0;
   }
   ++counters_.rtp_forwarded;
-  if (path->is_tcp()) worker_.send(*path, buf.first(*protected_len));
-  else worker_.commit_udp(*protected_len, path->remote);
+  if (path.is_tcp()) worker_.send(path, buf.first(*protected_len));
+  else worker_.commit_udp(*protected_len, path.remote);
   return *protected_len;
+}
+
+// A payload-less RTX packet of kPaddingSize padding bytes for probe cluster
+// `probe_cluster` (libwebrtc's padding when no media is left to resend; RFC
+// 4588 §4 allows RTX padding, the receiver drops it after transport-cc has
+// counted it). Needs the consumer's RTX SSRC.
+size_t Router::send_padding(Consumer& c, Instant now, int16_t probe_cluster) {
+  constexpr uint8_t kPaddingSize = 255;
+  Transport* t = host_.find(c.transport());
+  auto ts = transports_.find(c.transport());
+  if (!t || ts == transports_.end() || t->state() != TransportState::connected || !c.spec().rtx_ssrc) return 0;
+  auto path = t->send_path();
+  if (!path || c.spec().codecs.empty()) return 0;
+  MutBytes buf = path->is_tcp() ? MutBytes(scratch_) : worker_.send_buffer();
+  rtp::RtpHeader h;
+  h.payload_type = c.rtx_payload_type_for(c.spec().codecs[0].payload_type);
+  h.sequence = c.next_rtx_sequence();
+  h.timestamp = c.stats().last_rtp_timestamp;
+  h.ssrc = c.spec().rtx_ssrc;
+  h.padding_size = kPaddingSize;
+  // Placeholders, filled in by finish_send.
+  static constexpr uint8_t kZeros[3] = {};
+  const auto& ext = c.spec().extensions;
+  if (ext.abs_send_time) h.add_extension(ext.abs_send_time, Bytes(kZeros, 3));
+  if (ext.transport_cc) h.add_extension(ext.transport_cc, Bytes(kZeros, 2));
+  if (h.serialized_size() + dtls::SrtpSession::kMaxTrailer > buf.size()) return 0;
+  const size_t len = h.serialize_to(buf);
+  if (len == 0) return 0;
+  ++counters_.padding_sent;
+  return finish_send(c, *t, ts->second, *path, buf, len, now, /*rtx=*/true, probe_cluster);
 }
 
 void Router::send_rtcp(TransportId tid, Bytes plain) {

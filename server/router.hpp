@@ -34,6 +34,7 @@ struct RouterCounters {
   uint64_t rtp_in = 0, rtcp_in = 0, rtp_forwarded = 0, rtx_sent = 0, rtcp_sent = 0;
   uint64_t malformed = 0, unknown_ssrc = 0, padding_probes_in = 0, send_failures = 0;
   uint64_t nacks_sent_upstream = 0, plis_sent_upstream = 0;
+  uint64_t padding_sent = 0;  // padding-only RTX packets (probes with no media to resend)
 };
 
 class Router {
@@ -93,6 +94,9 @@ class Router {
   // Returns the bytes queued (0 if nothing was sent).
   size_t send_to_consumer(Consumer& c, Instant now, Bytes packet, const media::Rewrite& rw, bool rtx,
                           int16_t probe_cluster = bwe::kNotProbe);
+  size_t finish_send(Consumer& c, Transport& t, RouterTransport& rt, const ice::Path& path, MutBytes buf, size_t len,
+                     Instant now, bool rtx, int16_t probe_cluster);
+  size_t send_padding(Consumer& c, Instant now, int16_t probe_cluster);
   void drive_probes(RouterTransport& t, Instant now);
   size_t handle_nack(Consumer& c, Instant now, uint16_t out_seq, int16_t probe_cluster = bwe::kNotProbe);
   void request_keyframe(Producer& p, int layer, Instant now);

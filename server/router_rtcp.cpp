@@ -137,23 +137,30 @@ size_t Router::handle_nack(Consumer& c, Instant now, uint16_t out_seq, int16_t p
 // Probe clusters (GCC probing before a layer upgrade): filled with RTX copies
 // of the most recently forwarded video packets, as libwebrtc does with
 // "payload padding" — useful bytes if the subscriber lost one, harmless
-// duplicates otherwise.
+// duplicates otherwise — and, when none is left in the retransmission
+// buffers (nothing forwarded for a second: exactly when the estimate is too
+// low to forward anything), with padding-only RTX packets.
 void Router::drive_probes(RouterTransport& t, Instant now) {
   if (!t.estimator) return;
   while (auto probe = t.estimator->poll_probe(now)) {
     Consumer* carrier = nullptr;
     for (auto cid : t.consumers) {
       Consumer& c = *consumers_.at(cid);
-      if (c.kind() == media::MediaKind::video && c.spec().rtx_ssrc && c.stats().sent_any && !c.paused()) {
+      if (c.kind() == media::MediaKind::video && c.spec().rtx_ssrc && !c.paused()) {
         carrier = &c;
-        break;
+        if (c.stats().sent_any) break;  // prefer one with packets to resend
       }
     }
     if (!carrier) return;
     size_t sent = 0;
-    uint16_t seq = carrier->stats().last_sequence;
-    for (int i = 0; i < 64 && sent < probe->bytes; ++i) {
+    const uint16_t seq = carrier->stats().last_sequence;
+    for (int i = 0; carrier->stats().sent_any && i < 64 && sent < probe->bytes; ++i) {
       const size_t n = handle_nack(*carrier, now, uint16_t(seq - i), probe->cluster_id);
+      if (n == 0) break;
+      sent += n;
+    }
+    for (int i = 0; i < 64 && sent < probe->bytes; ++i) {
+      const size_t n = send_padding(*carrier, now, probe->cluster_id);
       if (n == 0) break;
       sent += n;
     }

@@ -4,8 +4,9 @@
 
 namespace sfu::signaling {
 
-Hub::Hub(boost::asio::io_context& io, server::MediaController& media, AuthConfig auth, SignalingLimits limits)
-    : io_(io), auth_(std::move(auth)), rooms_(media, limits) {
+Hub::Hub(boost::asio::io_context& io, server::MediaController& media, AuthConfig auth, SignalingLimits limits,
+         IceServersConfig ice)
+    : io_(io), auth_(std::move(auth)), rooms_(media, limits, std::move(ice)) {
   media.set_event_handler([this](server::RoomId room, const server::MediaEvent& e) { on_media_event(room, e); });
 }
 

@@ -17,7 +17,8 @@ namespace sfu::signaling {
 
 class Hub {
  public:
-  Hub(boost::asio::io_context& io, server::MediaController& media, AuthConfig auth, SignalingLimits limits);
+  Hub(boost::asio::io_context& io, server::MediaController& media, AuthConfig auth, SignalingLimits limits,
+      IceServersConfig ice = {});
 
   // The handler for a new signaling WebSocket (the HTTP request carried the
   // upgrade, with ?room=&token= in its target).

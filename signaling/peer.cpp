@@ -91,7 +91,20 @@ Json Peer::join(const Json& params) {
   for (const auto& [pid, entry] : room->producers()) producers.push_back(entry->to_json());
   result["producers"] = producers;
   result["dataProducers"] = Json::array();
-  result["iceServers"] = Json::array();
+  Json ice_servers = Json::array();
+  const auto& ice = ctx_.rooms.ice_servers();
+  if (!ice.urls.empty()) {
+    Json entry = Json::object();
+    entry["urls"] = ice.urls;
+    if (!ice.turn_secret.empty()) {
+      const auto creds = turn_credentials(ice.turn_secret, identity->subject.empty() ? id_ : identity->subject,
+                                          unix_now(), ice.credential_ttl_seconds);
+      entry["username"] = creds.username;
+      entry["credential"] = creds.credential;
+    }
+    ice_servers.push_back(entry);
+  }
+  result["iceServers"] = ice_servers;
 
   room->broadcast("peerJoined", Json{{"peerId", id_}, {"name", name_}});
   room->add_peer(this);

@@ -21,6 +21,13 @@ namespace sfu::signaling {
 
 class Peer;
 
+// STUN/TURN servers handed to clients in join's iceServers.
+struct IceServersConfig {
+  std::vector<std::string> urls;
+  std::string turn_secret;  // non-empty: TURN REST credentials per join
+  int64_t credential_ttl_seconds = 24 * 3600;
+};
+
 struct SignalingLimits {
   uint32_t max_peers_per_room = 100;
   uint32_t max_rooms = 1000;
@@ -83,7 +90,9 @@ class IdGenerator {
 
 class RoomDirectory {
  public:
-  RoomDirectory(server::MediaController& media, SignalingLimits limits) : media_(media), limits_(limits) {}
+  RoomDirectory(server::MediaController& media, SignalingLimits limits, IceServersConfig ice = {})
+      : media_(media), limits_(limits), ice_(std::move(ice)) {}
+  const IceServersConfig& ice_servers() const { return ice_; }
 
   // The room, created on first use; nullptr when the node is at max_rooms.
   Room* get_or_create(const std::string& name);
@@ -110,6 +119,7 @@ class RoomDirectory {
  private:
   server::MediaController& media_;
   SignalingLimits limits_;
+  IceServersConfig ice_;
   IdGenerator ids_;
   std::map<std::string, std::unique_ptr<Room>, std::less<>> rooms_;
   server::RoomId next_room_id_ = 1;

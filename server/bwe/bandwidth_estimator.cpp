@@ -164,7 +164,10 @@ std::optional<ProbeResult> ProbeController::evaluate(Instant now) {
     if (best->bps < max_bps_) {
       const uint64_t next = std::min(uint64_t(kFurtherScale * double(best->bps)), max_bps_);
       add_cluster(now, next);
-      further_min_bps_ = uint64_t(kFurtherMinFraction * double(next));
+      // A cluster clamped to max_bps is the last one (libwebrtc's
+      // ProbeController: probe_further = false); otherwise a link faster
+      // than max_bps would be probed at max_bps forever.
+      further_min_bps_ = next < max_bps_ ? uint64_t(kFurtherMinFraction * double(next)) : 0;
       further_deadline_ = now + kMaxWait;
     } else {
       further_min_bps_ = 0;  // reached the ceiling
