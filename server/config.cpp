@@ -1,6 +1,8 @@
 #include "server/config.hpp"
 
 #include <charconv>
+#include <fstream>
+#include <sstream>
 
 namespace sfu::server {
 
@@ -97,6 +99,20 @@ void parse_api_key_list(const std::string& value, Config& config) {
 
 Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn)(const char*)) {
   Config config;
+  // Precedence: defaults < config file < environment < flags.
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--config" && i + 1 < args.size()) config.config_file = args[i + 1];
+    else if (args[i].starts_with("--config=")) config.config_file = args[i].substr(9);
+  }
+  if (config.config_file.empty())
+    if (const char* v = getenv_fn("SFU_CONFIG"); v && *v) config.config_file = v;
+  if (!config.config_file.empty()) {
+    std::ifstream in(config.config_file);
+    if (!in) throw ConfigError("config: cannot read '" + config.config_file + "'");
+    std::ostringstream text;
+    text << in.rdbuf();
+    apply_yaml(text.str(), config);
+  }
   if (const char* v = getenv_fn("SFU_LISTEN"); v && *v) parse_listen(v, config);
   if (const char* v = getenv_fn("SFU_WORKERS"); v && *v) parse_workers(v, config);
   if (const char* v = getenv_fn("SFU_RTC_LISTEN"); v && *v) parse_rtc_listen(v, config);
@@ -145,6 +161,9 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
       config.media.ice_tcp = false;
     } else if (a == "--api-key") {
       parse_api_key(next(), config);
+    } else if (a == "--config") {
+      next();  // read above
+    } else if (a.starts_with("--config=")) {
     } else if (a == "--ice-server") {
       parse_ice_server(next(), config);
     } else if (a == "--turn-secret") {
@@ -161,9 +180,11 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
 }
 
 std::string usage() {
-  return "usage: sfu [--listen HOST:PORT] [--workers N] [--rtc-listen IP:PORT] [--announce IP]...\n"
+  return "usage: sfu [--config FILE] [--listen HOST:PORT] [--workers N] [--rtc-listen IP:PORT] [--announce IP]...\n"
          "           [--no-ice-tcp] [--api-key KID=SECRET]... [--web-root DIR] [--version] [--help]\n"
          "\n"
+         "  --config FILE         YAML configuration (deploy/sfu.yaml documents every key; env SFU_CONFIG);\n"
+         "                        environment variables override it, flags override both\n"
          "  --listen HOST:PORT    HTTP/WebSocket address (default 127.0.0.1:8080; env SFU_LISTEN)\n"
          "  --workers N           media workers, one thread each (default 0 = one per core; env SFU_WORKERS)\n"
          "  --rtc-listen IP:PORT  media bind address and base port; worker i uses port+i for UDP\n"

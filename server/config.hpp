@@ -21,6 +21,9 @@ struct Config {
   uint32_t drain_timeout_seconds = 30;          // --drain-timeout S, SFU_DRAIN_TIMEOUT
   std::vector<std::string> ice_server_urls;     // --ice-server URL (stun:/turn:/turns:), SFU_ICE_SERVERS=url,url
   std::string turn_secret;                      // --turn-secret S, SFU_TURN_SECRET (coturn use-auth-secret)
+  uint32_t max_peers_per_room = 100;            // config file only (limits.max_peers_per_room)
+  uint32_t max_rooms = 1000;                    // config file only (limits.max_rooms)
+  std::string config_file;                      // --config FILE, SFU_CONFIG
   bool show_help = false;
   bool show_version = false;
 };
@@ -37,6 +40,11 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
 
 // "HOST:PORT", "[v6]:PORT" or ":PORT" (keeps the host). Throws ConfigError.
 void parse_listen(const std::string& value, Config& config);
+
+// Applies a YAML configuration document (deploy/sfu.yaml documents every
+// key) on top of `config`. Unknown keys and mistyped values throw
+// ConfigError naming the key, so a typo never silently falls back.
+void apply_yaml(const std::string& text, Config& config);
 
 // "IP" for --announce (the port comes from the worker). Throws ConfigError.
 ice::Address parse_announce(const std::string& value);

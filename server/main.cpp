@@ -49,7 +49,10 @@ int run(const sfu::server::Config& config) {
   if (config.api_keys.empty() && !auth.allow_anonymous)
     throw std::runtime_error("listening on " + config.http_address +
                              " needs an API key (--api-key KID=SECRET): anonymous joins are allowed only on loopback");
-  sfu::signaling::Hub hub(io, media, auth, {}, {config.ice_server_urls, config.turn_secret});
+  sfu::signaling::SignalingLimits limits;
+  limits.max_peers_per_room = config.max_peers_per_room;
+  limits.max_rooms = config.max_rooms;
+  sfu::signaling::Hub hub(io, media, auth, limits, {config.ice_server_urls, config.turn_secret});
   sfu::signaling::FrontConfig fc{.listen_address = config.http_address, .listen_port = config.http_port};
   fc.web_root = config.web_root.empty() ? std::string(SFU_DEFAULT_WEB_ROOT) : config.web_root;
   sfu::signaling::Front front(io, fc, &hub);

@@ -146,7 +146,9 @@ void Router::drive_probes(RouterTransport& t, Instant now) {
     Consumer* carrier = nullptr;
     for (auto cid : t.consumers) {
       Consumer& c = *consumers_.at(cid);
-      if (c.kind() == media::MediaKind::video && c.spec().rtx_ssrc && !c.paused()) {
+      auto prod = producers_.find(c.producer());
+      const bool paused = c.paused() || prod == producers_.end() || prod->second->paused();
+      if (c.kind() == media::MediaKind::video && c.spec().rtx_ssrc && !paused) {  // nothing on a paused stream
         carrier = &c;
         if (c.stats().sent_any) break;  // prefer one with packets to resend
       }

@@ -31,9 +31,9 @@ namespace sfu::server {
 
 struct WorkerConfig {
   uint32_t index = 0;
-  ice::Address udp_bind = ice::Address::v4({127, 0, 0, 1}, 0);
+  ice::Address udp_bind = ice::Address::v4(0x7f000001u, 0);
   // ICE-TCP passive candidates (RFC 6544); nullopt disables TCP.
-  std::optional<ice::Address> tcp_bind = ice::Address::v4({127, 0, 0, 1}, 0);
+  std::optional<ice::Address> tcp_bind = ice::Address::v4(0x7f000001u, 0);
   int socket_buffer_bytes = 4 << 20;
   uint32_t max_tcp_connections = 1024;
   size_t max_tcp_backlog_bytes = 256 * 1024;  // per connection, unsent data

@@ -20,7 +20,7 @@ namespace sfu::server {
 struct MediaConfig {
   uint32_t workers = 0;  // 0 = one per core
   // Local address the media sockets bind to; "0.0.0.0" / "::" for all.
-  ice::Address bind = ice::Address::v4({127, 0, 0, 1}, 40000);  // port = base port
+  ice::Address bind = ice::Address::v4(0x7f000001u, 40000);  // port = base port
   bool ice_tcp = true;
   // Addresses put in candidates (public IP behind NAT, IPv4 and/or IPv6).
   // Empty: the bind address (which then must not be a wildcard).
