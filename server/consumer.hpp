@@ -21,6 +21,7 @@ struct ConsumerStats {
   uint64_t firs_received = 0;
   uint32_t last_rtp_timestamp = 0;
   uint16_t last_sequence = 0;
+  uint32_t timestamp_offset = 0;  // out − in RTP timestamp of the last forwarded packet (its layer epoch)
   Instant last_sent_at{};
   bool sent_any = false;
   // From our last SR and the subscriber's RR about it (RFC 3550 §6.4.1).

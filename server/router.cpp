@@ -278,6 +278,8 @@ size_t Router::send_to_consumer(Consumer& c, Instant now, Bytes packet, const me
   std::memcpy(buf.data(), packet.data(), len);
   auto view = rtp::parse_rtp(buf.first(len));
   if (!view) return 0;
+  // For SRs: out − in RTP timestamp of this layer epoch (rtx copies repeat an old one).
+  if (!rtx) c.stats().timestamp_offset = rw.timestamp - view->timestamp();
   media::SimulcastForwarder::apply(buf.first(len), *view, rw);
   (void)rtp::remap_extension_ids(buf.first(len), *view, c.extension_map());
   if (rtx) {

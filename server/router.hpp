@@ -104,6 +104,7 @@ class Router {
   void send_rtcp(TransportId tid, Bytes plain);
   void send_reports(TransportId tid, RouterTransport& t, Instant now);
   void allocate(TransportId tid, RouterTransport& t, Instant now);
+  std::optional<std::pair<uint64_t, uint32_t>> publisher_mapping(const Consumer& c, Instant now) const;
   void tick_producer(Producer& p, Instant now);
   void detect_active_speaker(Instant now);
   media::PacketMeta describe(Producer& p, const rtp::RtpView& view, Instant now);

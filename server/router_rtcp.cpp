@@ -239,16 +239,24 @@ void Router::send_reports(TransportId tid, RouterTransport& t, Instant now) {
     out.append(rtcp::ReceiverReport{t.rtcp_ssrc, std::span<const rtcp::ReportBlock>(blocks.data(), n), {}});
     out.append(rtcp::CnameSdes{t.rtcp_ssrc, kCname});
   } else {
-    // One SR per consumer that has sent (RFC 3550 §6.4.1); RTP time is the
-    // last sent timestamp advanced by the wall time since.
-    const uint64_t ntp = ntp_of(now);
+    // One SR per consumer that has sent (RFC 3550 §6.4.1), carrying the
+    // publisher's NTP ↔ RTP mapping (its last SR on the layer being
+    // forwarded, advanced by the time since it arrived, RTP shifted by the
+    // consumer's timestamp offset) so subscribers keep the publisher's
+    // audio/video sync. Before the publisher's first SR: our clock, and the
+    // last sent timestamp advanced by the time since.
     for (auto cid : t.consumers) {
       Consumer& c = *consumers_.at(cid);
       auto& st = c.stats();
       if (!st.sent_any) continue;
       const uint32_t clock = c.spec().codecs.empty() ? media::kVideoClockRate : c.spec().codecs[0].clock_rate;
-      const auto elapsed_us = std::chrono::duration_cast<microseconds>(now - st.last_sent_at).count();
-      const uint32_t rtp_ts = st.last_rtp_timestamp + uint32_t(elapsed_us * int64_t(clock) / 1000000);
+      uint64_t ntp = ntp_of(now);
+      const auto since_sent_us = std::chrono::duration_cast<microseconds>(now - st.last_sent_at).count();
+      uint32_t rtp_ts = st.last_rtp_timestamp + uint32_t(since_sent_us * int64_t(clock) / 1000000);
+      if (auto mapping = publisher_mapping(c, now)) {
+        ntp = mapping->first;
+        rtp_ts = mapping->second + st.timestamp_offset;
+      }
       rtcp::SenderReport sr{c.spec().ssrc, {ntp, rtp_ts, uint32_t(st.packets), uint32_t(st.octets)}, {}, {}};
       if (!out.append(sr)) break;
       st.last_sr_compact = rtcp::compact_ntp(ntp);
@@ -258,6 +266,23 @@ void Router::send_reports(TransportId tid, RouterTransport& t, Instant now) {
     out.append(rtcp::CnameSdes{t.rtcp_ssrc, kCname});
   }
   if (out.size() > 0) send_rtcp(tid, out.data());
+}
+
+// The publisher's clock now, as (NTP, RTP) of the layer consumer c forwards:
+// its last SR advanced by the time since that SR arrived. nullopt before the
+// first SR on that layer.
+std::optional<std::pair<uint64_t, uint32_t>> Router::publisher_mapping(const Consumer& c, Instant now) const {
+  auto p = producers_.find(c.producer());
+  const int layer = c.forwarder().current_layers().spatial;
+  if (p == producers_.end() || layer < 0 || layer >= p->second->layer_count()) return std::nullopt;
+  const auto& stream = p->second->layer(layer).stream;
+  auto sr = stream ? stream->sr_mapping() : std::nullopt;
+  if (!sr) return std::nullopt;
+  const auto elapsed_us = std::chrono::duration_cast<microseconds>(now - sr->arrival).count();
+  if (elapsed_us < 0 || elapsed_us > 60'000'000) return std::nullopt;  // stale: the publisher stopped sending SRs
+  const uint64_t ntp = sr->ntp + (uint64_t(elapsed_us) << 32) / 1000000;
+  const uint32_t rtp = sr->rtp_ts + uint32_t(elapsed_us * int64_t(stream->clock_rate()) / 1000000);
+  return std::make_pair(ntp, rtp);
 }
 
 void Router::allocate(TransportId, RouterTransport& t, Instant now) {

@@ -27,7 +27,7 @@ async function participant(srv, room, name, opts) {
 }
 const peerIdOf = async (p) => (await p.page.waitForFunction(() => window.sfuDemo.client && window.sfuDemo.client.peerId)).jsonValue();
 
-async function decodes(page, peer, frames = 30, timeoutMs = 30000) {
+async function decodes(page, peer, frames = 30, timeoutMs = 45000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const s = await remoteVideoStats(page);
@@ -61,12 +61,12 @@ test('a reloaded page rejoins and media flows again', async () => {
   const a = await participant(server, 'reload', 'ana');
   const b = await participant(server, 'reload', 'ben');
   const bId = await peerIdOf(b);
-  assert.ok(await decodes(a.page, bId));
+  assert.ok(await decodes(a.page, bId), `before the reload: ${await describe(a.page)}`);
   await b.page.reload();
   const bId2 = await peerIdOf(b);
   assert.notEqual(bId2, bId, 'a new session');
   const aId = await peerIdOf(a);
-  assert.ok(await decodes(a.page, bId2), 'ana decodes ben again after his reload');
+  assert.ok(await decodes(a.page, bId2), `ana decodes ben again after his reload: ${await describe(a.page)}`);
   const ok = await decodes(b.page, aId);
   if (!ok) console.log('# ben sees', JSON.stringify(await remoteVideoStats(b.page)), await b.page.evaluate(() => JSON.stringify({ sub: window.sfuDemo.client.subscriber && window.sfuDemo.client.subscriber.connectionState, cons: [...window.sfuDemo.client.consumers.values()], toast: document.getElementById('toast').textContent })));
   assert.ok(ok, 'ben decodes ana after his reload');
