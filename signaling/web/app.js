@@ -62,9 +62,10 @@ function tileFor(key, label) {
   tile = document.createElement('div');
   tile.className = 'tile';
   tile.dataset.key = key;
-  tile.innerHTML = `<div class="placeholder">👤</div><video autoplay playsinline></video>
+  tile.innerHTML = `<div class="placeholder"></div><video autoplay playsinline></video>
     <div class="label"></div><div class="stats"></div>`;
   tile.querySelector('.label').textContent = label;
+  tile.querySelector('.placeholder').textContent = (label.trim()[0] || '?').toUpperCase();
   $('grid').appendChild(tile);
   state.tiles.set(key, tile);
   return tile;
