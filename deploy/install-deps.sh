@@ -22,7 +22,7 @@ if (( ! runtime_only )); then
   packages+=(
     libgtest-dev libgmock-dev libbenchmark-dev
     clang libclang-rt-14-dev llvm
-    python3 iproute2 util-linux
+    python3 iproute2 util-linux openssl
     chromium fonts-liberation
   )
   # Node.js for the browser tests' npm tooling, unless a node is already on PATH.

@@ -120,6 +120,8 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
   if (const char* v = getenv_fn("SFU_API_KEYS"); v && *v) parse_api_key_list(v, config);
   if (const char* v = getenv_fn("SFU_WEB_ROOT"); v && *v) config.web_root = v;
   if (const char* v = getenv_fn("SFU_TURN_SECRET"); v && *v) config.turn_secret = v;
+  if (const char* v = getenv_fn("SFU_TLS_CERT"); v && *v) config.tls_certificate_file = v;
+  if (const char* v = getenv_fn("SFU_TLS_KEY"); v && *v) config.tls_key_file = v;
   if (const char* v = getenv_fn("SFU_ICE_SERVERS"); v && *v) {
     std::string list = v;
     size_t start = 0;
@@ -164,6 +166,10 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
     } else if (a == "--config") {
       next();  // read above
     } else if (a.starts_with("--config=")) {
+    } else if (a == "--tls-cert") {
+      config.tls_certificate_file = next();
+    } else if (a == "--tls-key") {
+      config.tls_key_file = next();
     } else if (a == "--ice-server") {
       parse_ice_server(next(), config);
     } else if (a == "--turn-secret") {
@@ -176,6 +182,8 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
       throw ConfigError("unknown argument '" + a + "' (see --help)");
     }
   }
+  if (config.tls_certificate_file.empty() != config.tls_key_file.empty())
+    throw ConfigError("--tls-cert and --tls-key go together");
   return config;
 }
 
@@ -195,6 +203,8 @@ std::string usage() {
          "  --api-key KID=SECRET  accept JWT HS256 tokens signed with SECRET (header kid=KID),\n"
          "                        repeatable (env SFU_API_KEYS=kid=secret,...). Without a key, joins are\n"
          "                        anonymous, which is allowed only when listening on loopback.\n"
+         "  --tls-cert FILE       PEM certificate chain; with --tls-key FILE the front serves HTTPS and\n"
+         "                        WSS on the listen port (env SFU_TLS_CERT, SFU_TLS_KEY)\n"
          "  --web-root DIR        the demo page's files (default: the source tree's signaling/web)\n"
          "  --ice-server URL      a STUN/TURN server for clients (join's iceServers), repeatable\n"
          "                        (env SFU_ICE_SERVERS=url,url)\n"

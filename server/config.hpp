@@ -24,6 +24,8 @@ struct Config {
   uint32_t max_peers_per_room = 100;            // config file only (limits.max_peers_per_room)
   uint32_t max_rooms = 1000;                    // config file only (limits.max_rooms)
   std::string config_file;                      // --config FILE, SFU_CONFIG
+  std::string tls_certificate_file;             // --tls-cert FILE, SFU_TLS_CERT (PEM chain): HTTPS/WSS
+  std::string tls_key_file;                     // --tls-key FILE, SFU_TLS_KEY (PEM)
   bool show_help = false;
   bool show_version = false;
 };

@@ -75,7 +75,12 @@ void apply_yaml(const std::string& text, Config& c) {
     throw ConfigError(std::string("config: not valid YAML: ") + e.what());
   }
   if (root.IsNull()) return;  // an empty file changes nothing
-  check_keys(root, {"listen", "web_root", "drain_timeout", "media", "auth", "ice_servers", "limits"}, "");
+  check_keys(root, {"listen", "web_root", "drain_timeout", "tls", "media", "auth", "ice_servers", "limits"}, "");
+  if (const auto tls = root["tls"]) {
+    check_keys(tls, {"cert", "key"}, "tls.");
+    if (tls["cert"]) c.tls_certificate_file = scalar(tls["cert"], "tls.cert");
+    if (tls["key"]) c.tls_key_file = scalar(tls["key"], "tls.key");
+  }
   if (root["listen"]) parse_listen(scalar(root["listen"], "listen"), c);
   if (root["web_root"]) c.web_root = scalar(root["web_root"], "web_root");
   if (root["drain_timeout"]) c.drain_timeout_seconds = bounded(root["drain_timeout"], "drain_timeout", 86400);

@@ -55,6 +55,8 @@ int run(const sfu::server::Config& config) {
   sfu::signaling::Hub hub(io, media, auth, limits, {config.ice_server_urls, config.turn_secret});
   sfu::signaling::FrontConfig fc{.listen_address = config.http_address, .listen_port = config.http_port};
   fc.web_root = config.web_root.empty() ? std::string(SFU_DEFAULT_WEB_ROOT) : config.web_root;
+  fc.tls_certificate_file = config.tls_certificate_file;
+  fc.tls_key_file = config.tls_key_file;
   sfu::signaling::Front front(io, fc, &hub);
 
   // SIGTERM drains (rolling deploys): /readyz 503, no new joins, rooms run
@@ -94,7 +96,8 @@ int run(const sfu::server::Config& config) {
   signals.async_wait(on_signal);
 
   front.start();
-  std::fprintf(stderr, "sfu: listening on http://%s:%u (%s)\n", config.http_address.c_str(), unsigned(front.port()),
+  std::fprintf(stderr, "sfu: listening on %s://%s:%u (%s)\n", config.tls_certificate_file.empty() ? "http" : "https",
+               config.http_address.c_str(), unsigned(front.port()),
                auth.allow_anonymous ? "anonymous joins allowed" : "tokens required");
   io.run();
   workers.stop();

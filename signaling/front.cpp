@@ -13,25 +13,46 @@ namespace http = boost::beast::http;
 using boost::asio::ip::make_address;
 using boost::asio::ip::tcp;
 
+namespace {
+
+// The server TLS context from PEM files; throws std::runtime_error naming the file.
+std::shared_ptr<boost::asio::ssl::context> make_tls(const FrontConfig& c) {
+  if (c.tls_certificate_file.empty()) return nullptr;
+  auto ctx = std::make_shared<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
+  ctx->set_options(boost::asio::ssl::context::default_workarounds | boost::asio::ssl::context::no_sslv2 |
+                   boost::asio::ssl::context::no_sslv3 | boost::asio::ssl::context::no_tlsv1 |
+                   boost::asio::ssl::context::no_tlsv1_1);
+  boost::system::error_code ec;
+  ctx->use_certificate_chain_file(c.tls_certificate_file, ec);
+  if (ec) throw std::runtime_error("TLS certificate " + c.tls_certificate_file + ": " + ec.message());
+  ctx->use_private_key_file(c.tls_key_file, boost::asio::ssl::context::pem, ec);
+  if (ec) throw std::runtime_error("TLS key " + c.tls_key_file + ": " + ec.message());
+  return ctx;
+}
+
+}  // namespace
+
 Front::Front(boost::asio::io_context& io, FrontConfig config, Hub* hub)
     : config_(std::move(config)),
       http_(io, tcp::endpoint(make_address(config_.listen_address), config_.listen_port),
-            [this](const HttpRequest& req) { return handle(req); }, config_.http),
+            [this](const HttpRequest& req) { return handle(req); }, config_.http, make_tls(config_)),
       hub_(hub) {
-  http_.set_upgrade_handler([this](tcp::socket& s, HttpRequest& req) { return upgrade(s, req); });
+  http_.set_upgrade_handler([this](PlainStream& s, HttpRequest& req) { return upgrade(s, req); },
+                            [this](TlsStream& s, HttpRequest& req) { return upgrade(s, req); });
 }
 
 void Front::start() { http_.start(); }
 
 void Front::stop() { http_.stop(); }
 
-bool Front::upgrade(tcp::socket& socket, HttpRequest& req) {
+template <class Stream>
+bool Front::upgrade(Stream& stream, HttpRequest& req) {
   const std::string_view target = req.target();
   if (target.substr(0, target.find('?')) != "/ws" || !hub_) return false;
   boost::system::error_code ec;
-  const auto remote = socket.remote_endpoint(ec);
+  const auto remote = boost::beast::get_lowest_layer(stream).socket().remote_endpoint(ec);
   const std::string remote_address = ec ? std::string() : remote.address().to_string();
-  auto session = std::make_shared<WsSession>(std::move(socket), config_.ws);
+  auto session = std::make_shared<BasicWsSession<Stream>>(std::move(stream), config_.ws);
   session->start(std::move(req), [hub = hub_, remote_address](std::weak_ptr<WsSession> s, const HttpRequest& r) {
     return hub->make_peer(std::move(s), r, remote_address);
   });

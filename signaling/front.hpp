@@ -19,6 +19,9 @@ struct FrontConfig {
   HttpLimits http;
   WsLimits ws;
   std::string web_root;  // directory with index.html etc.; empty: no demo page
+  // PEM files: when set, every connection is HTTPS / WSS on the same port.
+  std::string tls_certificate_file;
+  std::string tls_key_file;
 };
 
 class Front {
@@ -38,7 +41,8 @@ class Front {
 
  private:
   HttpResponse handle(const HttpRequest& req);
-  bool upgrade(boost::asio::ip::tcp::socket& socket, HttpRequest& req);
+  template <class Stream>
+  bool upgrade(Stream& stream, HttpRequest& req);
   HttpResponse serve_file(const HttpRequest& req, std::string_view path);
 
   FrontConfig config_;

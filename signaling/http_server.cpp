@@ -7,6 +7,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/version.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <type_traits>
 #include <chrono>
 #include <optional>
 #include <unordered_set>
@@ -18,26 +19,61 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
+struct HttpServer::ConnectionBase {
+  virtual ~ConnectionBase() = default;
+  virtual void close() = 0;
+};
+
 // The open connections, so stop() can close them. Shared with each
 // connection so a connection that outlives the server can still unregister.
 struct HttpServer::ConnectionSet {
-  std::unordered_set<HttpServer::Connection*> open;
+  std::unordered_set<HttpServer::ConnectionBase*> open;
 };
 
-// One HTTP/1.1 connection: read a request, answer it, repeat while keep-alive.
-class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
+namespace {
+tcp::socket& socket_of(PlainStream& s) { return s.socket(); }
+tcp::socket& socket_of(TlsStream& s) { return s.next_layer().socket(); }
+beast::tcp_stream& tcp_of(PlainStream& s) { return s; }
+beast::tcp_stream& tcp_of(TlsStream& s) { return s.next_layer(); }
+}  // namespace
+
+template <>
+bool HttpServer::offer_upgrade(PlainStream& stream, HttpRequest& req) {
+  return upgrade_ && upgrade_(stream, req);
+}
+template <>
+bool HttpServer::offer_upgrade(TlsStream& stream, HttpRequest& req) {
+  return tls_upgrade_ && tls_upgrade_(stream, req);
+}
+
+// One HTTP/1.1 connection (plain or TLS): read a request, answer it, repeat
+// while keep-alive.
+template <class Stream>
+class HttpServer::Connection : public ConnectionBase, public std::enable_shared_from_this<Connection<Stream>> {
  public:
-  Connection(tcp::socket socket, HttpServer& server)
-      : stream_(std::move(socket)), server_(&server), set_(server.connections_) {
+  template <class... Args>
+  Connection(HttpServer& server, Args&&... args)
+      : stream_(std::forward<Args>(args)...), server_(&server), set_(server.connections_) {
     set_->open.insert(this);
   }
-  ~Connection() { set_->open.erase(this); }
+  ~Connection() override { set_->open.erase(this); }
 
-  void start() { read_next(); }
-  void close() {
+  void start() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      tcp_of(stream_).expires_after(std::chrono::seconds(server_->limits_.idle_timeout_seconds));
+      stream_.async_handshake(boost::asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return self->close();
+                                self->read_next();
+                              });
+    } else {
+      read_next();
+    }
+  }
+  void close() override {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    socket_of(stream_).shutdown(tcp::socket::shutdown_both, ec);
+    socket_of(stream_).close(ec);
   }
 
  private:
@@ -45,9 +81,9 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
     parser_.emplace();
     parser_->header_limit(server_->limits_.max_header_bytes);
     parser_->body_limit(server_->limits_.max_body_bytes);
-    stream_.expires_after(std::chrono::seconds(server_->limits_.idle_timeout_seconds));
+    tcp_of(stream_).expires_after(std::chrono::seconds(server_->limits_.idle_timeout_seconds));
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
@@ -65,9 +101,9 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
     }
     ++server_->counters_.requests;
     HttpRequest req = parser_->release();
-    if (server_->upgrade_ && beast::websocket::is_upgrade(req)) {
-      stream_.expires_never();
-      if (server_->upgrade_(stream_.socket(), req)) return;  // the socket moved to a WebSocket session
+    if (beast::websocket::is_upgrade(req)) {
+      tcp_of(stream_).expires_never();
+      if (server_->offer_upgrade(stream_, req)) return;  // the stream moved to a WebSocket session
     }
     HttpResponse res = server_->handler_(req);
     res.keep_alive(req.keep_alive() && res.keep_alive());
@@ -77,7 +113,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
   void send(HttpResponse res) {
     response_.emplace(std::move(res));
     response_->prepare_payload();
-    http::async_write(stream_, *response_, [self = shared_from_this()](beast::error_code ec, size_t) {
+    http::async_write(stream_, *response_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
       const bool keep = !ec && self->response_->keep_alive();
       self->response_.reset();
       if (keep) return self->read_next();
@@ -85,7 +121,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
     });
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<HttpResponse> response_;
@@ -93,8 +129,9 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<ConnectionSet> set_;
 };
 
-HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& endpoint, Handler handler, HttpLimits limits)
-    : io_(io), acceptor_(io), handler_(std::move(handler)), limits_(limits),
+HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& endpoint, Handler handler, HttpLimits limits,
+                       std::shared_ptr<asio::ssl::context> tls)
+    : io_(io), acceptor_(io), handler_(std::move(handler)), tls_(std::move(tls)), limits_(limits),
       connections_(std::make_shared<ConnectionSet>()) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
@@ -127,7 +164,11 @@ void HttpServer::accept_next() {
         socket.close(ec);
       } else {
         ++counters_.connections_accepted;
-        std::make_shared<Connection>(std::move(socket), *this)->start();
+        if (tls_) {
+          std::make_shared<Connection<TlsStream>>(*this, std::move(socket), *tls_)->start();
+        } else {
+          std::make_shared<Connection<PlainStream>>(*this, std::move(socket))->start();
+        }
       }
     }
     accept_next();

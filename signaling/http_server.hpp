@@ -5,6 +5,9 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cstdint>
@@ -17,6 +20,8 @@ namespace sfu::signaling {
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
+using PlainStream = boost::beast::tcp_stream;
+using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 
 struct HttpLimits {
   uint32_t max_header_bytes = 8 * 1024;
@@ -37,20 +42,25 @@ class HttpServer {
  public:
   // Produces the response for a request. Called on the io_context's thread.
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
-  // Offered every WebSocket upgrade request; takes the socket and returns
-  // true, or returns false to have it answered by Handler (e.g. 404).
-  using UpgradeHandler = std::function<bool(boost::asio::ip::tcp::socket&, HttpRequest&)>;
+  // Offered every WebSocket upgrade request; takes the stream (moving it out)
+  // and returns true, or returns false to have it answered by Handler.
+  using UpgradeHandler = std::function<bool(PlainStream&, HttpRequest&)>;
+  using TlsUpgradeHandler = std::function<bool(TlsStream&, HttpRequest&)>;
 
   // Binds and listens on `endpoint` (port 0 picks a free port; see port()).
   // Throws boost::system::system_error when the address cannot be bound.
+  // With `tls`, every connection is HTTPS / WSS (TLS handshake first).
   HttpServer(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint, Handler handler,
-             HttpLimits limits = {});
+             HttpLimits limits = {}, std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Before start(): where WebSocket upgrades go.
-  void set_upgrade_handler(UpgradeHandler h) { upgrade_ = std::move(h); }
+  void set_upgrade_handler(UpgradeHandler plain, TlsUpgradeHandler tls) {
+    upgrade_ = std::move(plain);
+    tls_upgrade_ = std::move(tls);
+  }
   // Starts accepting. Call once, from the io_context's thread or before run().
   void start();
   // Stops accepting and closes every open connection; the io_context's run()
@@ -61,14 +71,20 @@ class HttpServer {
   const HttpCounters& counters() const { return counters_; }
 
  private:
+  struct ConnectionBase;
+  template <class Stream>
   class Connection;
   struct ConnectionSet;
+  template <class Stream>
+  bool offer_upgrade(Stream& stream, HttpRequest& req);
   void accept_next();
 
   boost::asio::io_context& io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   Handler handler_;
   UpgradeHandler upgrade_;
+  TlsUpgradeHandler tls_upgrade_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;
   HttpLimits limits_;
   HttpCounters counters_;
   std::shared_ptr<ConnectionSet> connections_;

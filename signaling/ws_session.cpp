@@ -19,12 +19,12 @@ void Reply::error(const RpcError& e) const {
   if (auto s = session_.lock()) s->send(make_error(id_, e));
 }
 
-WsSession::WsSession(boost::asio::ip::tcp::socket socket, WsLimits limits)
-    : ws_(std::move(socket)), limits_(limits), tokens_(limits.request_burst), last_refill_(Clock::now()) {}
+template <class NextLayer>
+BasicWsSession<NextLayer>::BasicWsSession(NextLayer stream, WsLimits limits)
+    : ws_(std::move(stream)), limits_(limits), tokens_(limits.request_burst), last_refill_(Clock::now()) {}
 
-WsSession::~WsSession() = default;
-
-void WsSession::start(HttpRequest request, HandlerFactory factory) {
+template <class NextLayer>
+void BasicWsSession<NextLayer>::start(HttpRequest request, HandlerFactory factory) {
   ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(beast::http::field::server, "sfu"); }));
@@ -32,20 +32,22 @@ void WsSession::start(HttpRequest request, HandlerFactory factory) {
   // close frame carries 1009 (Beast's own limit tears the socket down).
   ws_.read_message_max(0);
   auto req = std::make_shared<HttpRequest>(std::move(request));
-  ws_.async_accept(*req, [self = shared_from_this(), req, factory = std::move(factory)](beast::error_code ec) {
+  ws_.async_accept(*req, [self = self(), req, factory = std::move(factory)](beast::error_code ec) {
     if (ec) return self->finish();
     self->open_ = true;
-    self->handler_ = factory(self, *req);
+    self->handler_ = factory(std::weak_ptr<WsSession>(self), *req);
     self->read_next();
   });
 }
 
-void WsSession::read_next() {
+template <class NextLayer>
+void BasicWsSession<NextLayer>::read_next() {
   ws_.async_read_some(buffer_, 64 * 1024,
-                      [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec, 0); });
+                      [self = self()](beast::error_code ec, size_t) { self->on_read(ec, 0); });
 }
 
-void WsSession::on_read(beast::error_code ec, size_t) {
+template <class NextLayer>
+void BasicWsSession<NextLayer>::on_read(beast::error_code ec, size_t) {
   if (ec) return finish();
   if (buffer_.size() > limits_.max_message_bytes) {
     buffer_.consume(buffer_.size());
@@ -77,7 +79,8 @@ void WsSession::on_read(beast::error_code ec, size_t) {
   if (open_ && !closing_) read_next();
 }
 
-bool WsSession::take_token() {
+template <class NextLayer>
+bool BasicWsSession<NextLayer>::take_token() {
   const auto now = Clock::now();
   const double elapsed = std::chrono::duration<double>(now - last_refill_).count();
   last_refill_ = now;
@@ -91,7 +94,8 @@ bool WsSession::take_token() {
   return false;
 }
 
-void WsSession::handle_text(std::string_view text) {
+template <class NextLayer>
+void BasicWsSession<NextLayer>::handle_text(std::string_view text) {
   RpcParsed parsed = parse_request(text);
   if (auto* f = std::get_if<RpcParseFailure>(&parsed)) {
     if (!f->is_notification || f->error.code == RpcCode::parse_error) send(make_error(f->id, f->error));
@@ -115,7 +119,8 @@ void WsSession::handle_text(std::string_view text) {
   }
 }
 
-void WsSession::send(std::string text) {
+template <class NextLayer>
+void BasicWsSession<NextLayer>::send(std::string text) {
   if (!open_ || closing_) return;
   queued_bytes_ += text.size();
   if (queued_bytes_ > limits_.max_queued_bytes) {
@@ -127,16 +132,17 @@ void WsSession::send(std::string text) {
   if (!writing_) write_next();
 }
 
-void WsSession::write_next() {
+template <class NextLayer>
+void BasicWsSession<NextLayer>::write_next() {
   if (queue_.empty()) {
     if (closing_) {
-      ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) { self->finish(); });
+      ws_.async_close(close_reason_, [self = self()](beast::error_code) { self->finish(); });
     }
     return;
   }
   writing_ = true;
   ws_.text(true);
-  ws_.async_write(boost::asio::buffer(queue_.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
+  ws_.async_write(boost::asio::buffer(queue_.front()), [self = self()](beast::error_code ec, size_t) {
     self->writing_ = false;
     self->queued_bytes_ -= self->queue_.front().size();
     self->queue_.pop_front();
@@ -145,21 +151,26 @@ void WsSession::write_next() {
   });
 }
 
-void WsSession::close(websocket::close_code code, std::string_view reason) {
+template <class NextLayer>
+void BasicWsSession<NextLayer>::close(websocket::close_code code, std::string_view reason) {
   if (!open_ || closing_) return;
   closing_ = true;
   close_reason_ = websocket::close_reason(code, reason);
   if (!writing_) write_next();
 }
 
-void WsSession::finish() {
+template <class NextLayer>
+void BasicWsSession<NextLayer>::finish() {
   if (finished_) return;
   finished_ = true;
   open_ = false;
   queue_.clear();
   beast::error_code ec;
-  ws_.next_layer().socket().close(ec);
+  beast::get_lowest_layer(ws_).socket().close(ec);
   if (handler_) handler_->on_closed();
 }
+
+template class BasicWsSession<PlainStream>;
+template class BasicWsSession<TlsStream>;
 
 }  // namespace sfu::signaling

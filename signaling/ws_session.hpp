@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <chrono>
 #include <deque>
@@ -68,24 +69,35 @@ struct WsCounters {
   uint64_t frames_in = 0, requests = 0, errors_sent = 0, rate_limited = 0, too_large = 0, binary = 0;
 };
 
+// What peers and replies see of a session, whatever its transport.
 class WsSession : public std::enable_shared_from_this<WsSession> {
  public:
   using HandlerFactory = std::function<std::unique_ptr<SessionHandler>(std::weak_ptr<WsSession>, const HttpRequest&)>;
+  virtual ~WsSession() = default;
+  // Queues a text frame (a reply or a notification). Drops it after close.
+  virtual void send(std::string text) = 0;
+  // Sends a close frame after what is queued, then closes.
+  virtual void close(boost::beast::websocket::close_code code, std::string_view reason = {}) = 0;
+  virtual bool open() const = 0;
+  virtual const WsCounters& counters() const = 0;
+};
 
-  // Takes over an upgraded socket; call start() to accept.
-  WsSession(boost::asio::ip::tcp::socket socket, WsLimits limits);
-  ~WsSession();
+// A session over plain TCP (PlainStream) or TLS (TlsStream).
+template <class NextLayer>
+class BasicWsSession : public WsSession {
+ public:
+  // Takes over an upgraded stream; call start() to accept.
+  BasicWsSession(NextLayer stream, WsLimits limits);
   // Completes the WebSocket handshake for `request`, then reads frames.
   void start(HttpRequest request, HandlerFactory factory);
 
-  // Queues a text frame (a reply or a notification). Drops it after close.
-  void send(std::string text);
-  // Sends a close frame after what is queued, then closes.
-  void close(boost::beast::websocket::close_code code, std::string_view reason = {});
-  bool open() const { return open_; }
-  const WsCounters& counters() const { return counters_; }
+  void send(std::string text) override;
+  void close(boost::beast::websocket::close_code code, std::string_view reason = {}) override;
+  bool open() const override { return open_; }
+  const WsCounters& counters() const override { return counters_; }
 
  private:
+  std::shared_ptr<BasicWsSession> self() { return std::static_pointer_cast<BasicWsSession>(shared_from_this()); }
   void read_next();
   void on_read(boost::beast::error_code ec, size_t bytes);
   void handle_text(std::string_view text);
@@ -93,7 +105,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void write_next();
   void finish();
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::websocket::stream<NextLayer> ws_;
   boost::beast::flat_buffer buffer_;
   WsLimits limits_;
   std::unique_ptr<SessionHandler> handler_;
@@ -109,5 +121,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   std::deque<std::chrono::steady_clock::time_point> rate_limited_at_;
   WsCounters counters_;
 };
+
+using PlainWsSession = BasicWsSession<PlainStream>;
+using TlsWsSession = BasicWsSession<TlsStream>;
 
 }  // namespace sfu::signaling

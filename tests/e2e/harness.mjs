@@ -20,14 +20,14 @@ export function startServer(extraArgs = [], env = {}) {
     const timer = setTimeout(() => reject(new Error(`sfu did not start:\n${log}`)), 10000);
     proc.stderr.on('data', (d) => {
       log += d.toString();
-      const m = log.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      const m = log.match(/listening on (https?):\/\/127\.0\.0\.1:(\d+)/);
       if (m && !proc.started) {
         proc.started = true;
         clearTimeout(timer);
-        const port = Number(m[1]);
+        const port = Number(m[2]);
         resolve({
           port,
-          url: `http://127.0.0.1:${port}`,
+          url: `${m[1]}://127.0.0.1:${port}`,
           proc,
           log: () => log,
           stop: () => new Promise((r) => {
