@@ -53,12 +53,16 @@ const FLAGS = [
 ];
 
 // One browser per participant (its own fake devices and user data dir).
-export async function launchBrowser() {
+// {denyMedia: true}: camera/microphone permission prompts are denied.
+export async function launchBrowser({ denyMedia = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sfu-e2e-'));
+  const flags = denyMedia
+    ? [...FLAGS.filter((f) => f !== '--use-fake-ui-for-media-stream'), '--deny-permission-prompts']
+    : FLAGS;
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: '/usr/bin/chromium',
     ignoreDefaultArgs: true,
-    args: [...FLAGS, '--remote-debugging-pipe', `--user-data-dir=${dir}`, 'about:blank'],
+    args: [...flags, '--remote-debugging-pipe', `--user-data-dir=${dir}`, 'about:blank'],
     headless: true,
   });
   const page = context.pages()[0] || (await context.newPage());
