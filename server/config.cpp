@@ -166,6 +166,10 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
     } else if (a == "--config") {
       next();  // read above
     } else if (a.starts_with("--config=")) {
+    } else if (a == "--dtls-cert") {
+      config.media.dtls_certificate_file = next();
+    } else if (a == "--dtls-key") {
+      config.media.dtls_key_file = next();
     } else if (a == "--tls-cert") {
       config.tls_certificate_file = next();
     } else if (a == "--tls-key") {
@@ -184,6 +188,8 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
   }
   if (config.tls_certificate_file.empty() != config.tls_key_file.empty())
     throw ConfigError("--tls-cert and --tls-key go together");
+  if (config.media.dtls_certificate_file.empty() != config.media.dtls_key_file.empty())
+    throw ConfigError("--dtls-cert and --dtls-key go together");
   return config;
 }
 
@@ -203,6 +209,8 @@ std::string usage() {
          "  --api-key KID=SECRET  accept JWT HS256 tokens signed with SECRET (header kid=KID),\n"
          "                        repeatable (env SFU_API_KEYS=kid=secret,...). Without a key, joins are\n"
          "                        anonymous, which is allowed only when listening on loopback.\n"
+         "  --dtls-cert FILE      DTLS certificate (PEM) and, with --dtls-key FILE, its key, so the\n"
+         "                        fingerprint survives restarts (default: generated at start-up)\n"
          "  --tls-cert FILE       PEM certificate chain; with --tls-key FILE the front serves HTTPS and\n"
          "                        WSS on the listen port (env SFU_TLS_CERT, SFU_TLS_KEY)\n"
          "  --web-root DIR        the demo page's files (default: the source tree's signaling/web)\n"

@@ -37,7 +37,10 @@ uint32_t bounded(const YAML::Node& n, const std::string& key, uint32_t max) {
 }
 
 void apply_media(const YAML::Node& m, Config& c) {
-  check_keys(m, {"workers", "rtc_listen", "announce", "ice_tcp", "socket_buffer_bytes"}, "media.");
+  check_keys(m, {"workers", "rtc_listen", "announce", "ice_tcp", "socket_buffer_bytes", "dtls_cert", "dtls_key"},
+             "media.");
+  if (m["dtls_cert"]) c.media.dtls_certificate_file = scalar(m["dtls_cert"], "media.dtls_cert");
+  if (m["dtls_key"]) c.media.dtls_key_file = scalar(m["dtls_key"], "media.dtls_key");
   if (m["workers"]) c.media.workers = bounded(m["workers"], "media.workers", 256);
   if (m["rtc_listen"]) {
     auto a = ice::parse_address(scalar(m["rtc_listen"], "media.rtc_listen"));

@@ -1,5 +1,7 @@
 #include "server/worker_pool.hpp"
 
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -18,6 +20,21 @@ bool is_wildcard(const ice::Address& a) {
   return true;
 }
 
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("media: cannot read " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+dtls::Certificate load_certificate(const MediaConfig& config) {
+  if (config.dtls_certificate_file.empty()) return dtls::Certificate::generate();
+  auto c = dtls::Certificate::load_pem(read_file(config.dtls_certificate_file), read_file(config.dtls_key_file));
+  if (!c) throw std::runtime_error("media: DTLS certificate " + config.dtls_certificate_file + ": " + c.error());
+  return std::move(c.value());
+}
+
 }  // namespace
 
 WorkerPool::WorkerPool(const MediaConfig& config) {
@@ -28,7 +45,7 @@ WorkerPool::WorkerPool(const MediaConfig& config) {
   if (uint32_t(config.bind.port) + count - 1 > 65535)
     throw std::runtime_error("media: base port " + std::to_string(config.bind.port) + " + " + std::to_string(count) +
                              " workers does not fit below 65536");
-  dtls_context_ = dtls::Context::create(std::make_shared<dtls::Certificate>(dtls::Certificate::generate()));
+  dtls_context_ = dtls::Context::create(std::make_shared<dtls::Certificate>(load_certificate(config)));
   for (uint32_t i = 0; i < count; ++i) {
     WorkerConfig wc;
     wc.index = i;
