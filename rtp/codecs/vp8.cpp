@@ -1,5 +1,7 @@
 #include "rtp/codecs/vp8.hpp"
 
+#include "rtp/codecs/picture_id.hpp"
+
 namespace sfu::rtp::codecs {
 namespace {
 
@@ -14,7 +16,6 @@ constexpr uint8_t kLBit = 0x40;
 constexpr uint8_t kTBit = 0x20;
 constexpr uint8_t kKBit = 0x10;
 // PictureID octet.
-constexpr uint8_t kMBit = 0x80;
 // TID/Y/KEYIDX octet.
 constexpr uint8_t kYBit = 0x20;
 constexpr uint8_t kKeyIdxMask = 0x1f;
@@ -24,22 +25,6 @@ constexpr uint8_t kInverseKeyFrameBit = 0x01;  // P
 constexpr size_t kFrameTagSize = 3;
 constexpr uint8_t kStartCode[3] = {0x9d, 0x01, 0x2a};
 constexpr size_t kKeyFrameHeaderSize = kFrameTagSize + 3 + 2 + 2;
-
-// Reads the I/M PictureID field (one or two octets).
-bool read_picture_id(ByteReader& r, Vp8Descriptor& d) {
-  uint8_t b = 0;
-  if (!r.read_u8(b)) return false;
-  d.has_picture_id = true;
-  if (b & kMBit) {
-    uint8_t lo = 0;
-    if (!r.read_u8(lo)) return false;
-    d.picture_id_15bit = true;
-    d.picture_id = uint16_t((b & 0x7f) << 8 | lo);
-  } else {
-    d.picture_id = b & 0x7f;
-  }
-  return true;
-}
 
 // Reads the optional octets announced by the extension octet `x`.
 bool read_extension(ByteReader& r, uint8_t x, Vp8Descriptor& d) {
@@ -160,11 +145,11 @@ bool rewrite_vp8(MutBytes payload, const Vp8Descriptor& d, uint16_t picture_id, 
   if (!(payload[0] & kXBit)) return false;
   if (((payload[1] & kIBit) != 0) != d.has_picture_id) return false;
   if (((payload[1] & kLBit) != 0) != d.has_tl0picidx) return false;
-  if (d.has_picture_id && ((payload[2] & kMBit) != 0) != d.picture_id_15bit) return false;
+  if (d.has_picture_id && ((payload[2] & kPictureIdMBit) != 0) != d.picture_id_15bit) return false;
 
   if (d.has_picture_id) {
     if (d.picture_id_15bit) {
-      payload[2] = uint8_t(kMBit | ((picture_id >> 8) & 0x7f));
+      payload[2] = uint8_t(kPictureIdMBit | ((picture_id >> 8) & 0x7f));
       payload[3] = uint8_t(picture_id);
     } else {
       payload[2] = uint8_t(picture_id & 0x7f);

@@ -1,5 +1,7 @@
 #include "rtp/codecs/vp9.hpp"
 
+#include "rtp/codecs/picture_id.hpp"
+
 namespace sfu::rtp::codecs {
 namespace {
 
@@ -12,8 +14,6 @@ constexpr uint8_t kBBit = 0x08;
 constexpr uint8_t kEBit = 0x04;
 constexpr uint8_t kVBit = 0x02;
 constexpr uint8_t kZBit = 0x01;
-// PictureID octet.
-constexpr uint8_t kMBit = 0x80;
 // Layer indices |TID|U|SID|D|.
 constexpr uint8_t kUBit = 0x10;
 constexpr uint8_t kDBit = 0x01;
@@ -24,21 +24,6 @@ constexpr uint8_t kYBit = 0x10;
 constexpr uint8_t kGBit = 0x08;
 // GOF picture octet |TID|U|R|-|-|.
 constexpr uint8_t kGofUBit = 0x10;
-
-bool read_picture_id(ByteReader& r, Vp9Descriptor& d) {
-  uint8_t b = 0;
-  if (!r.read_u8(b)) return false;
-  d.has_picture_id = true;
-  if (b & kMBit) {
-    uint8_t lo = 0;
-    if (!r.read_u8(lo)) return false;
-    d.picture_id_15bit = true;
-    d.picture_id = uint16_t((b & 0x7f) << 8 | lo);
-  } else {
-    d.picture_id = b & 0x7f;
-  }
-  return true;
-}
 
 bool read_layer_indices(ByteReader& r, Vp9Descriptor& d) {
   uint8_t b = 0;
