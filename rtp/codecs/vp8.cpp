@@ -15,7 +15,6 @@ constexpr uint8_t kIBit = 0x80;
 constexpr uint8_t kLBit = 0x40;
 constexpr uint8_t kTBit = 0x20;
 constexpr uint8_t kKBit = 0x10;
-// PictureID octet.
 // TID/Y/KEYIDX octet.
 constexpr uint8_t kYBit = 0x20;
 constexpr uint8_t kKeyIdxMask = 0x1f;
