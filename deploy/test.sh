@@ -2,10 +2,13 @@
 # Installs every dependency, builds, and runs the whole test suite:
 #   1. GCC RelWithDebInfo build: unit tests, loopback integration tests
 #      against the real binary, benchmark smoke run (ctest).
-#   2. Clang build with ASan + UBSan: the unit tests again, then every
+#   2. GCC build with ThreadSanitizer: the SCTP tests (usrsctp is shared by
+#      every worker thread; SctpThreads.* transfer from several at once).
+#   3. Clang build with ASan + UBSan: the unit tests again, then every
 #      libFuzzer target for SFU_FUZZ_SECONDS each (default 20), failing on
 #      any finding.
-# Exit status is non-zero if anything fails. Build trees: build/, build-san/.
+# Exit status is non-zero if anything fails. Build trees: build/,
+# build-tsan/, build-san/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,12 +18,18 @@ phase() { echo "=== $1 (at ${SECONDS}s)"; }
 jobs=$(nproc)
 fuzz_seconds=${SFU_FUZZ_SECONDS:-20}
 
-phase "[1/2] GCC build: unit, integration, benchmark smoke"
+phase "[1/3] GCC build: unit, integration, benchmark smoke"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSFU_BUILD_TESTS=ON -DSFU_BUILD_BENCH=ON >/dev/null
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 900
 
-phase "[2/2] Clang ASan+UBSan build: unit tests and fuzzers (${fuzz_seconds}s each)"
+phase "[2/3] GCC ThreadSanitizer build: SCTP tests"
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSFU_SANITIZE=thread \
+  -DSFU_BUILD_TESTS=ON -DSFU_BUILD_BENCH=OFF -DSFU_E2E=OFF >/dev/null
+cmake --build build-tsan -j "$jobs" --target sfu_sctp_tests
+TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/sfu_sctp_tests
+
+phase "[3/3] Clang ASan+UBSan build: unit tests and fuzzers (${fuzz_seconds}s each)"
 CC=clang CXX=clang++ cmake -S . -B build-san -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DSFU_SANITIZE=address,undefined -DSFU_BUILD_TESTS=ON -DSFU_BUILD_BENCH=OFF -DSFU_BUILD_FUZZERS=ON \
   -DSFU_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
