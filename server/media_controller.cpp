@@ -99,6 +99,26 @@ void MediaController::restart_ice(RoomId room, TransportId id, std::function<voi
   });
 }
 
+void MediaController::enable_sctp(RoomId room, SctpSpec spec) {
+  on_router(room, [spec](Worker&, WorkerMedia&, Router& r) { r.enable_sctp(spec, Clock::now()); });
+}
+
+void MediaController::add_data_consumer(RoomId room, DataConsumerSpec spec) {
+  on_router(room, [spec = std::move(spec)](Worker&, WorkerMedia&, Router& r) {
+    // False when the producer closed meanwhile: its DataProducerClosedEvent
+    // is on its way to signaling, which drops this consumer then.
+    (void)r.add_data_consumer(spec, Clock::now());
+  });
+}
+
+void MediaController::close_data_consumer(RoomId room, DataConsumerId id) {
+  on_router(room, [id](Worker&, WorkerMedia&, Router& r) { r.close_data_consumer(id); });
+}
+
+void MediaController::close_data_producer(RoomId room, DataProducerId id) {
+  on_router(room, [id](Worker&, WorkerMedia&, Router& r) { r.close_data_producer(id); });
+}
+
 void MediaController::add_producer(RoomId room, ProducerSpec spec) {
   on_router(room, [spec = std::move(spec)](Worker&, WorkerMedia&, Router& r) { r.add_producer(spec); });
 }

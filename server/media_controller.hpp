@@ -45,6 +45,11 @@ class MediaController {
   void close_consumer(RoomId room, ConsumerId id);
   void set_consumer_paused(RoomId room, ConsumerId id, bool paused);
   void set_preferred_layers(RoomId room, ConsumerId id, int spatial, int temporal);
+  // Data channels (PROTOCOL.md "Data channels").
+  void enable_sctp(RoomId room, SctpSpec spec);
+  void add_data_consumer(RoomId room, DataConsumerSpec spec);
+  void close_data_consumer(RoomId room, DataConsumerId id);
+  void close_data_producer(RoomId room, DataProducerId id);
   void get_stats(RoomId room, std::vector<TransportId> transports, std::vector<ProducerId> producers,
                  std::vector<ConsumerId> consumers, std::function<void(PeerStats)> done);
 

@@ -13,6 +13,7 @@
 #include "dtls/certificate.hpp"
 #include "ice/candidate.hpp"
 #include "ice/lite_agent.hpp"
+#include "sctp/association.hpp"
 #include "server/media/media_types.hpp"
 #include "server/transport.hpp"
 #include "server/transport_host.hpp"
@@ -22,6 +23,8 @@ namespace sfu::server {
 using RoomId = uint64_t;
 using ProducerId = uint64_t;
 using ConsumerId = uint64_t;
+using DataProducerId = uint64_t;  // assigned by the room's router (unique in the room)
+using DataConsumerId = uint64_t;  // assigned by signaling
 
 // Header extension ids as negotiated on one transport (0 = not negotiated).
 struct ExtensionIds {
@@ -97,10 +100,38 @@ struct ActiveSpeakerEvent {
   ProducerId producer;  // the audio producer now loudest
   int audio_level;      // dBov, 0 loudest .. 127 silence
 };
-struct DataFromTransport {  // SCTP packets (issue 6 plugs in here)
-  TransportId transport;
-  std::vector<uint8_t> bytes;
+// Data channels on a transport (its SDP m=application section, RFC 8841).
+struct SctpSpec {
+  TransportId transport = 0;
+  uint16_t remote_port = 5000;
+  uint64_t max_message_size = 65536;  // the peer's a=max-message-size (absent: 65536; 0: no limit)
 };
-using MediaEvent = std::variant<TransportStateEvent, ConsumerLayersEvent, ActiveSpeakerEvent>;
+
+// One channel on a subscriber's association relaying a data producer.
+struct DataConsumerSpec {
+  DataConsumerId id = 0;
+  DataProducerId producer = 0;
+  TransportId transport = 0;  // the subscriber's transport
+  std::string protocol;       // the channel's protocol: the sending peer's id
+};
+
+// A channel the peer opened on its publisher connection (DCEP OPEN).
+struct DataProducerOpenedEvent {
+  TransportId transport;
+  DataProducerId producer;
+  sctp::ChannelParams params;
+};
+// The producer's channel closed (stream reset, association lost) or its
+// transport went away; its consumers are closed too (each reported).
+struct DataProducerClosedEvent {
+  TransportId transport;
+  DataProducerId producer;
+};
+struct DataConsumerClosedEvent {
+  TransportId transport;
+  DataConsumerId consumer;
+};
+using MediaEvent = std::variant<TransportStateEvent, ConsumerLayersEvent, ActiveSpeakerEvent, DataProducerOpenedEvent,
+                                DataProducerClosedEvent, DataConsumerClosedEvent>;
 
 }  // namespace sfu::server

@@ -17,7 +17,7 @@ uint64_t ssrc_key(TransportId t, uint32_t ssrc) { return t << 32 ^ ssrc; }
 }  // namespace
 
 Router::Router(RoomId id, PacketOutput& out, TransportHost& host, EventSink sink)
-    : id_(id), worker_(out), host_(host), sink_(std::move(sink)), scratch_(kPacketBufferSize) {}
+    : id_(id), worker_(out), host_(host), sink_(std::move(sink)), scratch_(kPacketBufferSize), data_(out, host, sink_) {}
 
 Router::~Router() = default;
 
@@ -39,7 +39,13 @@ void Router::remove_transport(TransportId id) {
   const auto consumers = it->second.consumers;
   for (auto pid : producers) close_producer(pid);
   for (auto cid : consumers) close_consumer(cid);
+  data_.remove_transport(id);
   transports_.erase(id);
+}
+
+void Router::enable_sctp(const SctpSpec& spec, Instant now) {
+  auto t = transports_.find(spec.transport);
+  if (t != transports_.end()) data_.enable(spec, t->second.publisher, now);
 }
 
 void Router::add_producer(const ProducerSpec& spec) {
@@ -140,7 +146,8 @@ void Router::on_media(TransportId id, Instant now, ReceivedMedia& media) {
   else on_subscriber_rtcp(id, it->second, now, media.packet);
 }
 
-void Router::on_transport_event(TransportId id, const TransportEvent& event) {
+void Router::on_transport_event(TransportId id, Instant now, const TransportEvent& event) {
+  data_.on_transport_event(id, event, now);
   if (event.type == TransportEvent::Type::state_changed && transports_.contains(id))
     sink_(TransportStateEvent{id, event.state});
 }

@@ -21,6 +21,7 @@
 #include "server/bwe/bandwidth_estimator.hpp"
 #include "server/bwe/feedback_generator.hpp"
 #include "server/consumer.hpp"
+#include "server/data_router.hpp"
 #include "server/producer.hpp"
 #include "server/room_api.hpp"
 #include "server/stats.hpp"
@@ -57,10 +58,16 @@ class Router {
   void close_consumer(ConsumerId id);
   void set_consumer_paused(ConsumerId id, bool paused);
   void set_preferred_layers(ConsumerId id, int spatial, int temporal);
+  // Data channels (data_router.hpp).
+  void enable_sctp(const SctpSpec& spec, Instant now);
+  bool add_data_consumer(const DataConsumerSpec& spec, Instant now) { return data_.add_consumer(spec, now); }
+  void close_data_consumer(DataConsumerId id) { data_.close_consumer(id); }
+  void close_data_producer(DataProducerId id) { data_.close_producer(id); }
+  const DataRouter& data() const { return data_; }
 
   // ---- packet path (from WorkerMedia) --------------------------------------
   void on_media(TransportId id, Instant now, ReceivedMedia& media);
-  void on_transport_event(TransportId id, const TransportEvent& event);
+  void on_transport_event(TransportId id, Instant now, const TransportEvent& event);
   // Periodic work: NACKs, keyframe requests, RTCP reports, feedback, BWE.
   void on_tick(Instant now);
 
@@ -125,6 +132,7 @@ class Router {
   std::optional<ProducerId> active_speaker_;
   Instant next_speaker_check_{};
   std::vector<uint8_t> scratch_;  // for TCP paths and RTCP; sized once
+  DataRouter data_;
 };
 
 }  // namespace sfu::server

@@ -171,6 +171,7 @@ void Router::drive_probes(RouterTransport& t, Instant now) {
 }
 
 void Router::on_tick(Instant now) {
+  data_.on_tick(now);
   for (auto& [pid, p] : producers_) tick_producer(*p, now);
   for (auto& [cid, c] : consumers_) {
     while (auto layer = c->forwarder().poll_keyframe_request(now)) {

@@ -8,6 +8,7 @@
 namespace sfu::server {
 
 TransportId TransportHost::add(PacketOutput& worker, Instant now, std::unique_ptr<Transport> transport) {
+  last_now_ = std::max(last_now_, now);
   const TransportId id = next_id_++;
   by_ufrag_[transport->local_ice().ufrag] = id;
   auto [it, inserted] = transports_.emplace(id, Entry{std::move(transport), {}, std::nullopt});
@@ -41,6 +42,12 @@ void TransportHost::flush(PacketOutput& out, TransportId id) {
   if (it != transports_.end()) after_call(out, id, it->second);
 }
 
+void TransportHost::send_queued(PacketOutput& out, TransportId id) {
+  auto it = transports_.find(id);
+  if (it == transports_.end()) return;
+  while (auto tx = it->second.transport->poll_transmit()) out.send(tx->path, tx->data);
+}
+
 void TransportHost::reindex_ufrag(TransportId id, const std::string& old_ufrag) {
   auto it = transports_.find(id);
   if (it == transports_.end()) return;
@@ -50,6 +57,7 @@ void TransportHost::reindex_ufrag(TransportId id, const std::string& old_ufrag) 
 }
 
 void TransportHost::on_datagram(PacketOutput& worker, Instant now, const NetPath& from, MutBytes data) {
+  last_now_ = std::max(last_now_, now);
   const auto kind = ice::classify_packet(data);
   TransportId id = 0;
   if (kind == ice::PacketKind::stun) {
@@ -109,7 +117,7 @@ void TransportHost::index_path(TransportId id, Entry& e, const NetPath& path) {
 void TransportHost::after_call(PacketOutput& worker, TransportId id, Entry& e) {
   while (auto tx = e.transport->poll_transmit()) worker.send(tx->path, tx->data);
   while (auto ev = e.transport->poll_event()) {
-    if (listener_) listener_->on_transport_event(id, *ev);
+    if (listener_) listener_->on_transport_event(id, last_now_, *ev);
     if (!transports_.contains(id)) return;  // removed by the listener
   }
   const auto next = e.transport->poll_timeout();
@@ -118,6 +126,7 @@ void TransportHost::after_call(PacketOutput& worker, TransportId id, Entry& e) {
 }
 
 void TransportHost::on_timeout(PacketOutput& worker, Instant now) {
+  last_now_ = std::max(last_now_, now);
   while (!timers_.empty() && timers_.top().at <= now) {
     const Timer t = timers_.top();
     timers_.pop();

@@ -37,7 +37,8 @@ class TransportHost : public WorkerHandler {
    public:
     virtual ~Listener() = default;
     virtual void on_media(TransportId id, Instant now, ReceivedMedia& media) = 0;
-    virtual void on_transport_event(TransportId id, const TransportEvent& event) = 0;
+    // `now` is the time of the call that produced the event.
+    virtual void on_transport_event(TransportId id, Instant now, const TransportEvent& event) = 0;
   };
 
   TransportHost() = default;
@@ -52,6 +53,9 @@ class TransportHost : public WorkerHandler {
   // After a call made on the transport from outside (set_remote_parameters,
   // restart_ice): send what it queued and re-arm its timer.
   void flush(PacketOutput& out, TransportId id);
+  // Sends only what the transport queued (e.g. after send_application_data),
+  // without delivering its events: safe from inside an event handler.
+  void send_queued(PacketOutput& out, TransportId id);
   // After Transport::restart_ice: index the transport under its new ufrag.
   void reindex_ufrag(TransportId id, const std::string& old_ufrag);
 
@@ -78,6 +82,7 @@ class TransportHost : public WorkerHandler {
   size_t size() const { return transports_.size(); }
 
  private:
+  Instant last_now_{};
   struct Entry {
     std::unique_ptr<Transport> transport;
     std::vector<NetPath> paths;       // indexed in by_path_

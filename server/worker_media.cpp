@@ -50,8 +50,8 @@ void WorkerMedia::on_media(TransportId id, Instant now, ReceivedMedia& media) {
   if (Router* r = router_of(id)) r->on_media(id, now, media);
 }
 
-void WorkerMedia::on_transport_event(TransportId id, const TransportEvent& event) {
-  if (Router* r = router_of(id)) r->on_transport_event(id, event);
+void WorkerMedia::on_transport_event(TransportId id, Instant now, const TransportEvent& event) {
+  if (Router* r = router_of(id)) r->on_transport_event(id, now, event);
 }
 
 }  // namespace sfu::server

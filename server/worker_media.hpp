@@ -48,7 +48,7 @@ class WorkerMedia : public WorkerHandler, public TransportHost::Listener {
 
   // TransportHost::Listener
   void on_media(TransportId id, Instant now, ReceivedMedia& media) override;
-  void on_transport_event(TransportId id, const TransportEvent& event) override;
+  void on_transport_event(TransportId id, Instant now, const TransportEvent& event) override;
 
  private:
   Router* router_of(TransportId id);

@@ -90,7 +90,9 @@ Json Peer::join(const Json& params) {
   Json producers = Json::array();
   for (const auto& [pid, entry] : room->producers()) producers.push_back(entry->to_json());
   result["producers"] = producers;
-  result["dataProducers"] = Json::array();
+  Json data_producers = Json::array();
+  for (const auto& [id, entry] : room->data_producers()) data_producers.push_back(entry->to_json());
+  result["dataProducers"] = data_producers;
   Json ice_servers = Json::array();
   const auto& ice = ctx_.rooms.ice_servers();
   if (!ice.urls.empty()) {
@@ -109,8 +111,10 @@ Json Peer::join(const Json& params) {
   room->broadcast("peerJoined", Json{{"peerId", id_}, {"name", name_}});
   room->add_peer(this);
   room_ = room;
-  if (auto_subscribe_ && grants_.subscribe)
+  if (auto_subscribe_ && grants_.subscribe) {
     for (const auto& [pid, entry] : room->producers()) want(entry);
+    for (const auto& [id, entry] : room->data_producers()) want_data(entry);
+  }
   return result;
 }
 
@@ -163,6 +167,8 @@ void Peer::cleanup() {
   answer_timer_.cancel();
   const auto producers = my_producers_;
   for (const auto& pid : producers) close_producer(pid, true);
+  const auto data_producers = my_data_producers_;
+  for (const auto& id : data_producers) close_data_producer(id);
   room_->remove_peer(this);
   room_->broadcast("peerLeft", Json{{"peerId", id_}});
   auto& media = ctx_.rooms.media();
@@ -173,6 +179,7 @@ void Peer::cleanup() {
 }
 
 void Peer::on_media_event(const server::MediaEvent& e) {
+  on_data_event(e);
   if (const auto* l = std::get_if<server::ConsumerLayersEvent>(&e)) {
     for (const auto& s : sections_) {
       if (s.application || s.consumer_num != l->consumer) continue;

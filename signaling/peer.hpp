@@ -70,6 +70,9 @@ class Peer : public SessionHandler {
   void on_producer_removed(const std::shared_ptr<ProducerEntry>& p);
   void on_producer_paused(const ProducerEntry& p, bool paused);
   void on_media_event(const server::MediaEvent& e);
+  void on_data_producer_added(const std::shared_ptr<DataProducerEntry>& dp);
+  // Drops this peer's consumer of that data producer (dataConsumerRemoved).
+  void unwant_data(const std::string& data_producer_id);
   // The node is shutting down: roomClosed, then the socket closes.
   void close_room(const std::string& reason);
 
@@ -94,7 +97,24 @@ class Peer : public SessionHandler {
   void finish_publish(const sdp::SessionDescription& offer, const Reply& reply);
   void close_producer(const std::string& producer_id, bool notify_room);
 
+  // Data channels (peer_data.cpp).
+  struct DataConsumerEntry {
+    std::string id;  // "dc_..."
+    server::DataConsumerId num = 0;
+    std::shared_ptr<DataProducerEntry> producer;
+    bool created = false;  // exists on the router (once the subscriber accepted SCTP)
+  };
+  // Fills the answer's m=application for an offered data section; false
+  // when it is to be rejected.
+  bool answer_data_section(const sdp::MediaSection& offered, sdp::MediaSection& answer);
+  void on_subscriber_data_answer(const sdp::SessionDescription& answer);
+  void want_data(const std::shared_ptr<DataProducerEntry>& dp);
+  void create_data_consumer(DataConsumerEntry& c);
+  void on_data_event(const server::MediaEvent& e);
+  void close_data_producer(const std::string& data_producer_id);
+
   // Subscribing.
+  void ensure_application_section();
   void want(const std::shared_ptr<ProducerEntry>& p);
   void unwant(const std::string& producer_id);
   void schedule_negotiation();
@@ -126,6 +146,8 @@ class Peer : public SessionHandler {
   bool publishing_ = false;  // a publish is in flight (they are serialised)
   Json publish_sources_ = Json::object();
   uint64_t pub_answer_version_ = 0;
+  bool pub_sctp_ = false;  // data channels negotiated on the publisher connection
+  std::vector<std::string> my_data_producers_;
 
   // Subscriber connection.
   std::optional<server::TransportInfo> sub_transport_;
@@ -134,6 +156,8 @@ class Peer : public SessionHandler {
   std::string sub_remote_ufrag_;
   std::vector<SubscriberSection> sections_;
   std::set<std::string> wanted_;  // producer ids this peer consumes
+  bool sub_sctp_ = false;  // the subscriber answer accepted the SCTP section
+  std::vector<DataConsumerEntry> data_consumers_;
   uint64_t offer_version_ = 0;
   bool offer_outstanding_ = false;
   bool dirty_ = false;

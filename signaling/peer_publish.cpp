@@ -45,7 +45,7 @@ void single_stream_ssrcs(const sdp::MediaSection& m, server::ProducerSpec& spec)
 
 void Peer::publish(const Json& params, const Reply& reply) {
   require_joined();
-  require_grant(grants_.publish, "publish");
+  require_grant(grants_.publish || grants_.publish_data, "publish");
   const std::string& text = require_string(params, "sdp");
   if (publishing_) throw RpcError{RpcCode::bad_state, "a publish is already in progress"};
   auto offer = sdp::parse_sdp(text);
@@ -129,11 +129,17 @@ void Peer::finish_publish(const sdp::SessionDescription& offer, const Reply& rep
     const bool media_kind = m.kind == sdp::MediaKind::audio || m.kind == sdp::MediaKind::video;
     const auto dir = m.effective_direction();
     const bool sending = dir == sdp::Direction::sendonly || dir == sdp::Direction::sendrecv;
+    if (m.kind == sdp::MediaKind::application && answer_data_section(m, a)) {
+      bundle.mids.push_back(*m.mid);
+      answer.media.push_back(std::move(a));
+      continue;
+    }
     std::vector<sdp::AcceptedCodec> codecs;
-    if (media_kind && m.port != 0 && m.mid) codecs = sdp::match_codecs(m, sdp::server_codec_capabilities());
+    if (media_kind && m.port != 0 && m.mid && grants_.publish)
+      codecs = sdp::match_codecs(m, sdp::server_codec_capabilities());
     if (!media_kind || m.port == 0 || !m.mid || codecs.empty()) {
-      // Rejected (RFC 8829 §5.3.1): data channels come with the SCTP work;
-      // unsupported codecs or kinds are refused here.
+      // Rejected (RFC 8829 §5.3.1): unsupported codecs or kinds, media
+      // without the publish grant, data without publishData.
       a.port = 0;
       if (a.formats.empty()) a.formats = {"0"};
       if (m.mid && m.port != 0) {

@@ -27,16 +27,7 @@ void Peer::on_producer_paused(const ProducerEntry& p, bool paused) {
 void Peer::want(const std::shared_ptr<ProducerEntry>& p) {
   if (p->peer_id == id_ || wanted_.contains(p->id)) return;
   wanted_.insert(p->id);
-  if (sections_.empty()) {
-    // The first m-line is the SCTP (data channel) section and is never
-    // rejected, so the BUNDLE tag stays the same when every consumer is gone
-    // (a max-bundle client needs a group, and Chrome rebuilds its DTLS
-    // transport when the tag moves). Sections keep order and mids (JSEP).
-    SubscriberSection app;
-    app.mid = "0";
-    app.application = true;
-    sections_.push_back(std::move(app));
-  }
+  ensure_application_section();
   SubscriberSection s;
   s.mid = std::to_string(sections_.size());
   s.kind = p->kind;
@@ -48,6 +39,18 @@ void Peer::want(const std::shared_ptr<ProducerEntry>& p) {
   sections_.push_back(std::move(s));
   dirty_ = true;
   schedule_negotiation();
+}
+
+void Peer::ensure_application_section() {
+  if (!sections_.empty()) return;
+  // The first m-line is the SCTP (data channel) section and is never
+  // rejected, so the BUNDLE tag stays the same when every consumer is gone
+  // (a max-bundle client needs a group, and Chrome rebuilds its DTLS
+  // transport when the tag moves). Sections keep order and mids (JSEP).
+  SubscriberSection app;
+  app.mid = "0";
+  app.application = true;
+  sections_.push_back(std::move(app));
 }
 
 void Peer::unwant(const std::string& producer_id) {
@@ -65,17 +68,34 @@ void Peer::unwant(const std::string& producer_id) {
 Json Peer::subscribe(const Json& params, bool subscribe) {
   require_joined();
   if (subscribe) require_grant(grants_.subscribe, "subscribe");
+  // producerIds and/or dataProducerIds; every id is checked before any change.
   auto ids = params.find("producerIds");
-  if (ids == params.end() || !ids->is_array() || ids->size() > 1000)
-    throw RpcError{RpcCode::invalid_params, "producerIds must be an array of strings"};
+  auto data_ids = params.find("dataProducerIds");
+  auto valid_list = [](const Json& v) {
+    return v.is_array() && v.size() <= 1000 && std::all_of(v.begin(), v.end(), [](const Json& x) { return x.is_string(); });
+  };
+  if ((ids == params.end() && data_ids == params.end()) || (ids != params.end() && !valid_list(*ids)) ||
+      (data_ids != params.end() && !valid_list(*data_ids)))
+    throw RpcError{RpcCode::invalid_params, "producerIds / dataProducerIds must be arrays of strings"};
   std::vector<std::shared_ptr<ProducerEntry>> found;
-  for (const auto& id : *ids) {
-    if (!id.is_string()) throw RpcError{RpcCode::invalid_params, "producerIds must be an array of strings"};
-    auto p = room_->find_producer(id.get<std::string>());
-    if (!p || p->peer_id == id_) throw RpcError{RpcCode::not_found, "unknown producer " + id.get<std::string>()};
-    found.push_back(p);
+  if (ids != params.end()) {
+    for (const auto& id : *ids) {
+      auto p = room_->find_producer(id.get<std::string>());
+      if (!p || p->peer_id == id_) throw RpcError{RpcCode::not_found, "unknown producer " + id.get<std::string>()};
+      found.push_back(p);
+    }
+  }
+  std::vector<std::shared_ptr<DataProducerEntry>> found_data;
+  if (data_ids != params.end()) {
+    for (const auto& id : *data_ids) {
+      auto it = room_->data_producers().find(id.get<std::string>());
+      if (it == room_->data_producers().end() || it->second->peer_id == id_)
+        throw RpcError{RpcCode::not_found, "unknown data producer " + id.get<std::string>()};
+      found_data.push_back(it->second);
+    }
   }
   for (const auto& p : found) subscribe ? want(p) : unwant(p->id);
+  for (const auto& dp : found_data) subscribe ? want_data(dp) : unwant_data(dp->id);
   return Json::object();
 }
 
@@ -228,6 +248,7 @@ void Peer::subscriber_answer(const Json& params, const Reply& reply) {
       ctx_.rooms.media().set_remote_parameters(room_->id(), sub_transport_->id,
                                                server::TransportSpec{remote->ufrag, remote->pwd, remote->fingerprint, false});
     }
+    on_subscriber_data_answer(*answer);
   }
   offer_outstanding_ = false;
   answer_timer_.cancel();

@@ -17,6 +17,14 @@ Json ProducerEntry::to_json() const {
   return j;
 }
 
+Json DataProducerEntry::to_json() const {
+  Json j = Json::object();
+  j["dataProducerId"] = id;
+  j["peerId"] = peer_id;
+  j["label"] = label;
+  return j;
+}
+
 Peer* Room::find_peer(std::string_view peer_id) const {
   for (Peer* p : peers_)
     if (p->id() == peer_id) return p;

@@ -49,6 +49,16 @@ struct ProducerEntry {
   Json to_json() const;
 };
 
+// A data producer (PROTOCOL.md "Data channels"): a channel a peer opened on
+// its publisher connection.
+struct DataProducerEntry {
+  std::string id;  // "dp_..."
+  server::DataProducerId num = 0;  // the router's id (unique in the room)
+  std::string peer_id;
+  std::string label;
+  Json to_json() const;
+};
+
 class Room {
  public:
   Room(std::string name, server::RoomId id) : name_(std::move(name)), id_(id) {}
@@ -64,6 +74,7 @@ class Room {
 
   std::map<std::string, std::shared_ptr<ProducerEntry>>& producers() { return producers_; }
   std::shared_ptr<ProducerEntry> find_producer(std::string_view id) const;
+  std::map<std::string, std::shared_ptr<DataProducerEntry>>& data_producers() { return data_producers_; }
 
   // Sends a notification to every joined peer except `except`.
   void broadcast(std::string_view method, const Json& params, const Peer* except = nullptr) const;
@@ -73,6 +84,7 @@ class Room {
   server::RoomId id_;
   std::vector<Peer*> peers_;
   std::map<std::string, std::shared_ptr<ProducerEntry>> producers_;
+  std::map<std::string, std::shared_ptr<DataProducerEntry>> data_producers_;
 };
 
 // Ids like "p_3kq9x2hfa7" (PROTOCOL.md uses prefixed opaque strings).

@@ -2,6 +2,7 @@
 // publish camera and microphone with three-layer simulcast, share a screen,
 // see everyone else, choose each tile's quality, watch live statistics.
 import { SfuClient, RpcError } from '/sfu-client.js';
+import { DataUi } from '/data.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -13,6 +14,7 @@ const state = {
   tiles: new Map(),   // key (peerId:source) -> tile
   consumers: new Map(), // consumerId -> {tileKey, kind}
   statsTimer: null,
+  data: null,         // DataUi: chat and file transfer
 };
 window.sfuDemo = state;  // for tests and debugging
 
@@ -159,6 +161,14 @@ async function join(ev) {
   const client = new SfuClient({ url: `${proto}://${location.host}/ws`, room, name: name || undefined, token: params.get('token') || undefined });
   state.client = client;
   wire(client);
+  state.data = new DataUi(client, {
+    peerName,
+    myName: () => $('name-input').value.trim() || 'You',
+    toast,
+  }, {
+    chatLog: $('chat-log'), chatInput: $('chat-input'), chatSend: $('chat-send'),
+    fileInput: $('file-input'), transfers: $('transfers'),
+  });
   setConn('connecting', 'Connecting…');
   try {
     if ($('cam-input').checked) {
@@ -196,6 +206,7 @@ async function join(ev) {
       toast(explain(e));
     }
   }
+  state.data.open().catch((e) => toast(`Chat unavailable: ${e.message}`));
   state.statsTimer = setInterval(updateStats, 1000);
 }
 
@@ -261,6 +272,16 @@ async function toggleScreen() {
 }
 
 $('join-form').addEventListener('submit', join);
+$('chat-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  state.data.sendChat($('chat-input').value.trim());
+  $('chat-input').value = '';
+});
+$('file-input').addEventListener('change', () => {
+  const f = $('file-input').files[0];
+  if (f) state.data.sendFile(f).catch((e) => toast(`File not sent: ${e.message}`));
+  $('file-input').value = '';
+});
 $('mic-btn').onclick = () => toggleTrack('audio', $('mic-btn'));
 $('cam-btn').onclick = () => toggleTrack('video', $('cam-btn'));
 $('screen-btn').onclick = toggleScreen;

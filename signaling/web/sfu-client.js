@@ -6,6 +6,8 @@
 //   c.addEventListener('track', e => ...);   // {peerId, consumerId, kind, track, stream}
 //   await c.join();
 //   await c.publish(stream, { simulcast: true });
+//   const chat = await c.openDataChannel('chat');      // a data producer (DCEP, in-band)
+//   c.addEventListener('dataChannel', e => ...);       // {channel, peerId, label}: another peer's producer
 
 export class RpcError extends Error {
   constructor(error) {
@@ -39,6 +41,9 @@ export class SfuClient extends EventTarget {
     this.publisher = null;
     this.subscriber = null;
     this.negotiating = Promise.resolve();
+    this.publishing = Promise.resolve(); // publisher offers, one at a time
+    this.publisherHasData = false;        // the publisher PC negotiated m=application
+    this.dataProducers = new Map();       // dataProducerId -> {dataProducerId, peerId, label}
   }
 
   // Opens the socket and joins the room. Resolves with the join result.
@@ -64,6 +69,7 @@ export class SfuClient extends EventTarget {
     this.peerId = result.peerId;
     for (const p of result.peers) this.peers.set(p.peerId, p);
     for (const p of result.producers) this.producers.set(p.producerId, p);
+    for (const d of result.dataProducers || []) this.dataProducers.set(d.dataProducerId, d);
     return result;
   }
 
@@ -98,6 +104,8 @@ export class SfuClient extends EventTarget {
       case 'peerLeft': this.peers.delete(p.peerId); break;
       case 'producerAdded': this.producers.set(p.producerId, p); break;
       case 'producerRemoved': this.producers.delete(p.producerId); break;
+      case 'dataProducerAdded': this.dataProducers.set(p.dataProducerId, p); break;
+      case 'dataProducerRemoved': this.dataProducers.delete(p.dataProducerId); break;
       case 'subscriberOffer':
         this.negotiating = this.negotiating.then(() => this.onSubscriberOffer(p)).catch((e) => this.emit('error', e));
         break;
@@ -105,13 +113,57 @@ export class SfuClient extends EventTarget {
     this.emit(msg.method, p);
   }
 
+  ensurePublisher() {
+    if (this.publisher) return this.publisher;
+    this.publisher = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    this.publisher.onconnectionstatechange = () =>
+      this.emit('publisherState', { state: this.publisher.connectionState });
+    return this.publisher;
+  }
+
+  // Runs fn after the publisher negotiations before it (offers never overlap).
+  serialisePublish(fn) {
+    const run = this.publishing.then(fn, fn);
+    this.publishing = run.catch(() => {});
+    return run;
+  }
+
   // Publishes the tracks of `stream` (camera/mic or a screen capture).
-  async publish(stream, { simulcast = true, source } = {}) {
-    if (!this.publisher) {
-      this.publisher = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
-      this.publisher.onconnectionstatechange = () =>
-        this.emit('publisherState', { state: this.publisher.connectionState });
-    }
+  publish(stream, options = {}) {
+    return this.serialisePublish(() => this.publishNow(stream, options));
+  }
+
+  // Opens a data channel on the publisher connection: a data producer that
+  // every other peer receives as a channel with the same label whose
+  // `protocol` is our peerId. Options as for createDataChannel (ordered,
+  // maxRetransmits, maxPacketLifeTime). Resolves once the channel is open.
+  openDataChannel(label, options = {}) {
+    return this.serialisePublish(async () => {
+      const pc = this.ensurePublisher();
+      const channel = pc.createDataChannel(label, options);
+      channel.binaryType = 'arraybuffer';
+      if (!this.publisherHasData) {
+        // The first channel adds the m=application section: offer again.
+        const offer = await pc.createOffer();
+        await pc.setLocalDescription(offer);
+        const result = await this.request('publish', { sdp: pc.localDescription.sdp, sources: {} });
+        await pc.setRemoteDescription({ type: 'answer', sdp: result.sdp });
+        const rejected = /m=application 0 /.test(result.sdp);
+        if (rejected) throw new Error('the server refused data channels (publishData grant?)');
+        this.publisherHasData = true;
+      }
+      if (channel.readyState !== 'open') {
+        await new Promise((resolve, reject) => {
+          channel.addEventListener('open', resolve, { once: true });
+          channel.addEventListener('close', () => reject(new Error('data channel closed')), { once: true });
+        });
+      }
+      return channel;
+    });
+  }
+
+  async publishNow(stream, { simulcast = true, source } = {}) {
+    this.ensurePublisher();
     const added = [];
     for (const track of stream.getTracks()) {
       const init = { direction: 'sendonly', streams: [stream] };
@@ -129,6 +181,7 @@ export class SfuClient extends EventTarget {
     }
     const result = await this.request('publish', { sdp: this.publisher.localDescription.sdp, sources });
     await this.publisher.setRemoteDescription({ type: 'answer', sdp: result.sdp });
+    if (/m=application [1-9]/.test(result.sdp)) this.publisherHasData = true;
     for (const p of result.producers) {
       const t = added.find((a) => a.transceiver.mid === p.mid);
       this.myProducers.set(p.mid, { ...p, sender: t && t.transceiver.sender, track: t && t.track });
@@ -151,6 +204,10 @@ export class SfuClient extends EventTarget {
     if (!this.subscriber) {
       this.subscriber = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
       this.subscriber.ontrack = (e) => this.onTrack(e);
+      this.subscriber.ondatachannel = (e) => {
+        e.channel.binaryType = 'arraybuffer';
+        this.emit('dataChannel', { channel: e.channel, peerId: e.channel.protocol, label: e.channel.label });
+      };
       this.subscriber.onconnectionstatechange = () =>
         this.emit('subscriberState', { state: this.subscriber.connectionState });
     }

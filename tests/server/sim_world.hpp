@@ -16,6 +16,7 @@
 #include <random>
 #include <vector>
 
+#include "sctp/association.hpp"
 #include "server/packet_output.hpp"
 #include "server/transport.hpp"
 #include "server/worker_media.hpp"
@@ -55,6 +56,20 @@ class SimWorld : public server::PacketOutput {
     server::TransportId server_id = 0;
     Link up, down;
     std::unique_ptr<ClientApp> app;
+    // Data channels: the client's SCTP association over its transport's
+    // DTLS (started once connected) and what it reported, data copied.
+    struct SctpEvent {
+      sctp::AssociationEvent::Type type;
+      uint16_t stream = 0;
+      sctp::MessageKind kind = sctp::MessageKind::binary;
+      std::vector<uint8_t> data;
+      sctp::ChannelParams params;
+    };
+    std::unique_ptr<sctp::Association> sctp;
+    bool sctp_started = false;
+    std::vector<SctpEvent> sctp_events;
+    uint64_t sctp_transmit_failures = 0;  // packets the client's DTLS refused
+    size_t sctp_largest_packet = 0;
   };
 
   explicit SimWorld(uint32_t seed)
@@ -123,6 +138,7 @@ class SimWorld : public server::PacketOutput {
       for (auto& c : clients_) {
         take(c->transport->poll_timeout());
         if (c->app) take(c->app->poll_timeout());
+        if (c->sctp && c->sctp_started) take(c->sctp->poll_timeout());
       }
       if (!next || *next > until) {
         now = until;
@@ -132,6 +148,8 @@ class SimWorld : public server::PacketOutput {
       media_.on_timeout(*this, now);
       for (auto& c : clients_) {
         if (auto t = c->transport->poll_timeout(); t && *t <= now) c->transport->handle_timeout(now);
+        if (c->sctp && c->sctp_started)
+          if (auto t = c->sctp->poll_timeout(); t && *t <= now) c->sctp->handle_timeout(now);
         if (c->app)
           if (auto t = c->app->poll_timeout(); t && *t <= now) c->app->handle_timeout(now);
       }
@@ -139,6 +157,15 @@ class SimWorld : public server::PacketOutput {
   }
 
   Client& client(int i) { return *clients_[size_t(i)]; }
+
+  // Gives client `c` an SCTP association (the browser's side: DTLS client,
+  // even stream ids) and enables data channels for its server transport.
+  void enable_sctp(Client& c, sctp::AssociationConfig cfg = {.dtls_client = true, .remote_max_message_size = 262144},
+                   uint64_t server_max_message = 262144) {
+    c.sctp = std::make_unique<sctp::Association>(cfg);
+    router_->enable_sctp(server::SctpSpec{c.server_id, 5000, server_max_message}, now);
+    pump_clients();
+  }
 
   // ---- PacketOutput (the server's sockets) -------------------------------
   MutBytes send_buffer() override { return MutBytes(out_buf_); }
@@ -189,6 +216,9 @@ class SimWorld : public server::PacketOutput {
       return;
     }
     auto got = c.transport->handle_datagram(now, kServerPath, d.bytes);
+    while (auto ev = c.transport->poll_event()) {
+      if (ev->type == server::TransportEvent::Type::application_data && c.sctp) c.sctp->receive(now, ev->data);
+    }
     if (!c.app) return;
     if (got.kind == server::ReceivedMedia::Kind::rtp) c.app->on_rtp(now, got.packet);
     if (got.kind == server::ReceivedMedia::Kind::rtcp) c.app->on_rtcp(now, got.packet);
@@ -197,11 +227,30 @@ class SimWorld : public server::PacketOutput {
   // Moves everything the clients want to send onto their uplinks.
   void pump_clients() {
     for (auto& c : clients_) {
+      pump_sctp(*c);
       while (auto tx = c->transport->poll_transmit()) enqueue(*c, c->up, true, tx->data);
       if (!c->app || c->transport->state() != server::TransportState::connected) continue;
       while (auto p = c->app->poll_rtp(now)) send_protected(*c, *p, false);
       while (auto p = c->app->poll_rtcp(now)) send_protected(*c, *p, true);
     }
+  }
+
+  void pump_sctp(Client& c) {
+    if (!c.sctp) return;
+    if (!c.sctp_started && c.transport->state() == server::TransportState::connected) {
+      c.sctp_started = true;
+      c.sctp->start(now);
+    }
+    auto transmit = [&] {
+      while (auto pkt = c.sctp->poll_transmit()) {
+        c.sctp_largest_packet = std::max(c.sctp_largest_packet, pkt->size());
+        if (!c.transport->send_application_data(*pkt)) ++c.sctp_transmit_failures;
+      }
+    };
+    transmit();
+    while (auto ev = c.sctp->poll_event())
+      c.sctp_events.push_back({ev->type, ev->stream, ev->kind, {ev->data.begin(), ev->data.end()}, ev->params});
+    transmit();
   }
 
   void send_protected(Client& c, Bytes plain, bool rtcp) {

@@ -31,7 +31,7 @@ class EchoListener : public TransportHost::Listener {
     buf.resize(buf.size() + dtls::SrtpSession::kMaxTrailer);
     host_.send_rtp(*worker_, id, buf, m.packet.size(), m.kind == ReceivedMedia::Kind::rtcp);
   }
-  void on_transport_event(TransportId, const TransportEvent&) override {}
+  void on_transport_event(TransportId, Instant, const TransportEvent&) override {}
 
  private:
   TransportHost& host_;

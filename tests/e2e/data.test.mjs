@@ -1,0 +1,96 @@
+// Data channels through the SFU in real browsers (PROTOCOL.md "Data
+// channels"): the demo page's chat between three participants, and a 10 MB
+// file from one participant to the two others, byte-exact (SHA-256 of what
+// arrived, against the hash computed here).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { startServer, launchBrowser, joinRoom, waitFor, describe } from './harness.mjs';
+
+let server;
+const browsers = [];
+
+before(async () => { server = await startServer(); });
+after(async () => {
+  for (const b of browsers) await b.close();
+  await server.stop();
+});
+
+// ana publishes her camera too (data next to media on one connection); ben
+// and cy publish data channels only.
+async function room(name) {
+  const ps = [];
+  for (const [who, camera] of [['ana', true], ['ben', false], ['cy', false]]) {
+    const b = await launchBrowser();
+    browsers.push(b);
+    await joinRoom(b.page, server, name, who, { camera });
+    ps.push({ who, page: b.page });
+  }
+  // Every page has both others' chat and file channels open.
+  for (const p of ps) {
+    try {
+      await waitFor(p.page, () => {
+        const d = window.sfuDemo.data;
+        return d && d.chat && d.chat.readyState === 'open' &&
+          d.channels.filter((c) => c.channel.readyState === 'open').length === 4;
+      }, null, 30000);
+    } catch (e) {
+      throw new Error(`${p.who}: channels not open: ${await describe(p.page)} ` +
+        `${await p.page.evaluate(() => JSON.stringify(window.sfuDemo.data && window.sfuDemo.data.channels.map((c) => [c.label, c.peerId, c.channel.readyState])))}`);
+    }
+  }
+  return ps;
+}
+
+test('chat: a message each way between three participants', async () => {
+  const ps = await room('chat3');
+  for (const p of ps) {
+    await p.page.fill('#chat-input', `hello from ${p.who}`);
+    await p.page.click('#chat-send');
+  }
+  for (const p of ps) {
+    const others = ps.filter((o) => o !== p).map((o) => o.who);
+    const got = await waitFor(p.page, (names) => {
+      const log = window.sfuDemo.data.log.filter((m) => !m.mine);
+      return names.every((n) => log.some((m) => m.from === n && m.text === `hello from ${n}`)) && log;
+    }, others, 15000);
+    assert.equal(got.length, 2, `${p.who} got exactly the two others' messages: ${JSON.stringify(got)}`);
+  }
+  // Channels arrive with the sender's label and its peerId as protocol.
+  const labels = await ps[0].page.evaluate(() => {
+    const d = window.sfuDemo.data;
+    const peers = new Set(d.client.peers.keys());
+    return d.channels.map((c) => [c.label, peers.has(c.peerId), c.channel.ordered]);
+  });
+  assert.deepEqual(labels.map((l) => l[0]).sort(), ['chat', 'chat', 'file', 'file']);
+  assert.ok(labels.every((l) => l[1] && l[2]), JSON.stringify(labels));
+});
+
+test('file: 10 MB from one participant to two others, byte-exact', async () => {
+  const ps = await room('file3');
+  const size = 10 * 1024 * 1024;
+  const buffer = Buffer.alloc(size);
+  let x = 0x12345678;
+  for (let i = 0; i < size; i += 4) {  // xorshift32: not compressible, reproducible
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    buffer.writeUInt32LE(x, i);
+  }
+  const digest = createHash('sha256').update(buffer).digest('hex');
+  const t0 = Date.now();
+  await ps[0].page.setInputFiles('#file-input', { name: 'random.bin', mimeType: 'application/octet-stream', buffer });
+  for (const p of ps.slice(1)) {
+    const files = await waitFor(p.page, () => window.sfuDemo.data.files.length > 0 && window.sfuDemo.data.files, null, 120000);
+    assert.equal(files.length, 1);
+    const f = files[0];
+    assert.equal(f.size, size, `${p.who} received ${f.size} bytes`);
+    assert.equal(f.sha256, digest, `${p.who}: SHA-256 of what arrived`);
+    assert.ok(f.verified);
+    assert.equal(f.from, 'ana');
+    console.log(`# ${p.who} received 10 MiB in ${(f.ms / 1000).toFixed(2)} s: ` +
+      `${(size / 1e6 / (f.ms / 1000)).toFixed(1)} MB/s (${((size * 8) / 1e6 / (f.ms / 1000)).toFixed(0)} Mbit/s)`);
+  }
+  console.log(`# whole transfer to both, as seen by the test: ${((Date.now() - t0) / 1000).toFixed(2)} s`);
+  const sent = await ps[0].page.evaluate(() => window.sfuDemo.data.sent);
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0].sha256, digest, 'the sender hashed the same bytes');
+});
