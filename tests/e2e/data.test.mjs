@@ -5,7 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { startServer, launchBrowser, joinRoom, waitFor, describe } from './harness.mjs';
+import { execFileSync } from 'node:child_process';
+import { startServer, launchBrowser, joinRoom, waitFor, describe, SFU_BIN } from './harness.mjs';
 
 let server;
 const browsers = [];
@@ -93,4 +94,34 @@ test('file: 10 MB from one participant to two others, byte-exact', async () => {
   const sent = await ps[0].page.evaluate(() => window.sfuDemo.data.sent);
   assert.equal(sent.length, 1);
   assert.equal(sent[0].sha256, digest, 'the sender hashed the same bytes');
+});
+
+test('without the publishData grant a peer cannot publish channels but still receives them', async () => {
+  const KEY = 'k1=00112233445566778899aabbccddeeff';
+  const auth = await startServer(['--api-key', KEY]);
+  const mint = (identity, grants) => execFileSync(SFU_BIN, ['token', '--api-key', KEY, '--room', 'grants',
+    '--identity', identity, '--grants', grants]).toString().trim();
+  const open = await launchBrowser();
+  const muted = await launchBrowser();
+  try {
+    await joinRoom(open.page, auth, 'grants', 'ana', { camera: false, token: mint('ana', 'publish,subscribe,publishData') });
+    await joinRoom(muted.page, auth, 'grants', 'ben', { camera: false, token: mint('ben', 'publish,subscribe') });
+    const toast = await waitFor(muted.page, () => {
+      const t = document.getElementById('toast');
+      return /Chat unavailable/.test(t.textContent) && t.textContent;
+    }, null, 20000);
+    assert.match(toast, /refused data channels/);
+    // ben receives ana's two channels, ana none from ben.
+    await waitFor(muted.page, () => window.sfuDemo.data.channels.filter((c) => c.channel.readyState === 'open').length === 2,
+      null, 20000);
+    await open.page.fill('#chat-input', 'can you read me');
+    await open.page.click('#chat-send');
+    await waitFor(muted.page, () => window.sfuDemo.data.log.some((m) => m.text === 'can you read me'), null, 10000);
+    assert.equal(await open.page.evaluate(() => window.sfuDemo.data.channels.length), 0);
+  } finally {
+    // Browsers first: a SIGTERM drains for as long as peers stay.
+    await open.close();
+    await muted.close();
+    await auth.stop();
+  }
 });
