@@ -44,7 +44,10 @@ uint64_t lite_refusals(const ice::IceCounters& c) {
 
 }  // namespace
 
-Transport::Transport(TransportConfig config) : config_(std::move(config)), dtls_(make_dtls(config_)) {
+Transport::Transport(TransportConfig config)
+    : config_(std::move(config)),
+      dtls_(make_dtls(config_)),
+      dtls_role_(config_.role == TransportRole::server ? dtls::Role::server : dtls::Role::client) {
   if (config_.role == TransportRole::server) {
     lite_.emplace(config_.local_ice, config_.lite_ice);
   }
@@ -53,6 +56,7 @@ Transport::Transport(TransportConfig config) : config_(std::move(config)), dtls_
 void Transport::set_remote_parameters(std::string_view ice_ufrag, std::string_view ice_pwd,
                                       const dtls::Fingerprint& fp) {
   dtls_.set_remote_fingerprint(fp);
+  remote_fingerprint_ = fp;
   remote_known_ = true;
   if (lite_) {
     lite_->set_remote_ufrag(ice_ufrag);
@@ -73,6 +77,14 @@ void Transport::add_remote_candidate(const ice::Path& path, uint32_t priority) {
   if (controlling_) controlling_->add_remote_candidate(path, priority);
 }
 
+void Transport::set_dtls_role(dtls::Role role) {
+  if (config_.role != TransportRole::client || dtls_started_ || role == dtls_role_) return;
+  dtls_role_ = role;
+  dtls_ = dtls::Session(role, config_.dtls_context, config_.dtls);
+  if (remote_fingerprint_) dtls_.set_remote_fingerprint(*remote_fingerprint_);
+  if (state_ == TransportState::connecting) pump(last_now_);  // a DTLS server starts at once
+}
+
 void Transport::start(Instant now) {
   if (state_ != TransportState::new_) return;
   set_state(TransportState::connecting);
@@ -81,8 +93,9 @@ void Transport::start(Instant now) {
     dtls_.start(now);  // the server waits for the ClientHello
     dtls_started_ = true;
   } else if (controlling_) {
-    controlling_->start(now);  // DTLS starts once ICE has a path
+    controlling_->start(now);  // a DTLS client starts once ICE has a path
   }
+  last_now_ = now;
   pump(now);
 }
 
@@ -104,6 +117,11 @@ ReceivedMedia Transport::handle_datagram(Instant now, const ice::Path& from, Mut
     }
     case ice::PacketKind::dtls:
       if (!is_valid_path(from)) {
+        constexpr size_t kMaxUnvalidated = 8;
+        if (controlling_ && state_ == TransportState::connecting && unvalidated_dtls_.size() < kMaxUnvalidated) {
+          unvalidated_dtls_.push_back({from, std::vector<uint8_t>(data.begin(), data.end())});
+          return {};
+        }
         drop(DropReason::unknown_path);
         return {};
       }
@@ -162,9 +180,10 @@ void Transport::handle_stun(Instant now, const ice::Path& from, const ice::StunV
     lite_->handle_stun(now, from, msg);
     if (lite_refusals(lite_->counters()) != before) drop(DropReason::bad_stun);
   } else if (controlling_) {
-    const uint64_t before = controlling_->counters().bad_responses;
+    const auto& c = controlling_->counters();
+    const uint64_t before = c.bad_responses + c.bad_requests + c.role_conflicts_sent;
     controlling_->handle_stun(now, from, msg);
-    if (controlling_->counters().bad_responses != before) drop(DropReason::bad_stun);
+    if (c.bad_responses + c.bad_requests + c.role_conflicts_sent != before) drop(DropReason::bad_stun);
   }
   pump(now);
 }
@@ -199,8 +218,28 @@ std::optional<Instant> Transport::poll_timeout() const {
 void Transport::pump(Instant now) {
   // ICE may start DTLS (client role), and DTLS output needs ICE's path.
   pump_ice(now);
+  if (!unvalidated_dtls_.empty()) replay_validated_dtls(now);
   pump_dtls(now);
   if (state_ == TransportState::connecting && ice_connected_ && srtp_) set_state(TransportState::connected);
+}
+
+void Transport::replay_validated_dtls(Instant now) {
+  if (state_ != TransportState::connecting) {
+    for (size_t i = 0; i < unvalidated_dtls_.size(); ++i) drop(DropReason::unknown_path);
+    unvalidated_dtls_.clear();
+    return;
+  }
+  auto held = std::move(unvalidated_dtls_);
+  unvalidated_dtls_.clear();
+  for (auto& d : held) {
+    if (!is_valid_path(d.path)) {
+      unvalidated_dtls_.push_back(std::move(d));
+      continue;
+    }
+    ++counters_.dtls_in;
+    last_dtls_path_ = d.path;
+    dtls_.handle_packet(now, d.bytes);
+  }
 }
 
 void Transport::pump_ice(Instant now) {
@@ -218,7 +257,11 @@ void Transport::pump_ice(Instant now) {
   };
   if (lite_) drain(*lite_);
   if (controlling_) drain(*controlling_);
-  if (controlling_ && ice_connected_ && !dtls_started_) {
+  // Client role: a DTLS client needs ICE's path for its ClientHello; a DTLS
+  // server only waits, so it starts with the transport (the peer may finish
+  // ICE first and send its ClientHello before our own check succeeds).
+  const bool dtls_ready = ice_connected_ || (dtls_role_ == dtls::Role::server && state_ != TransportState::new_);
+  if (controlling_ && dtls_ready && !dtls_started_) {
     dtls_started_ = true;
     dtls_.start(now);
   }

@@ -4,7 +4,9 @@
 // so the same code runs on a worker and in a simulated network.
 //
 // Server role (the SFU): ICE-lite + DTLS server (a=setup:passive).
-// Client role (load generator, tests): controlling ICE + DTLS client.
+// Client role (load generator, tests): full ICE (controlling by default, see
+// ControllingAgentConfig::controlling) + DTLS client, or DTLS server when the
+// peer's answer says a=setup:active (Janus; set_dtls_role()).
 //
 //   new ──start()──► connecting ──ICE selected + DTLS Connected──► connected
 //                        │                                            │
@@ -105,6 +107,11 @@ class Transport {
   bool has_remote_parameters() const { return remote_known_; }
   // Client role: a server candidate to check.
   void add_remote_candidate(const ice::Path& path, uint32_t priority);
+  // Client role: the DTLS role from the peer's a=setup (RFC 5763 §5):
+  // `active` there makes us the server. Call before the handshake starts
+  // (before ICE connects); ignored afterwards and in the server role. A DTLS
+  // server starts at start() and waits for the peer's ClientHello.
+  void set_dtls_role(dtls::Role role);
   void start(Instant now);
 
   // One received datagram (or ICE-TCP frame) on `from`. STUN goes to ICE,
@@ -159,11 +166,14 @@ class Transport {
   std::optional<ice::ControllingAgent> controlling_;
   dtls::Session dtls_;
   std::optional<dtls::SrtpSession> srtp_;
+  dtls::Role dtls_role_;
+  std::optional<dtls::Fingerprint> remote_fingerprint_;  // re-applied when the DTLS role changes
   TransportState state_ = TransportState::new_;
   std::optional<Instant> connect_deadline_;
   std::optional<ice::Path> last_dtls_path_;
   bool remote_known_ = false;
   std::vector<std::vector<uint8_t>> early_dtls_;  // held until the fingerprint is known (bounded)
+  void replay_validated_dtls(Instant now);
   Instant last_now_{};
   bool ice_connected_ = false;
   bool dtls_started_ = false;
@@ -175,6 +185,11 @@ class Transport {
     std::vector<uint8_t> bytes;
   };
   std::deque<Pending> transmits_;
+  // Client role: DTLS that arrived on a path ICE has not validated yet — a
+  // full peer (Janus) sends its ClientHello as soon as its own check
+  // succeeds, which can be before ours does. Replayed once the path is
+  // valid, instead of waiting a second for the peer's retransmission.
+  std::vector<Pending> unvalidated_dtls_;
   Pending current_tx_;
   std::deque<TransportEvent> events_;
   std::vector<std::vector<uint8_t>> app_data_;  // backing for application_data events
