@@ -5,10 +5,19 @@
 #
 #   deploy/install-deps.sh            build + test dependencies
 #   deploy/install-deps.sh --runtime  only what the server needs to build and run
+#   deploy/install-deps.sh --bench    also the load-benchmark comparison
+#                                     (bench/compare.sh): Janus and gnuplot
 set -euo pipefail
 
 runtime_only=0
-[[ "${1:-}" == "--runtime" ]] && runtime_only=1
+bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --runtime) runtime_only=1 ;;
+    --bench) bench=1 ;;
+    *) echo "install-deps: unknown option $arg (use --runtime or --bench)" >&2; exit 2 ;;
+  esac
+done
 
 # Build toolchain and the libraries the server links.
 packages=(
@@ -27,6 +36,11 @@ if (( ! runtime_only )); then
   )
   # Node.js for the browser tests' npm tooling, unless a node is already on PATH.
   command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+fi
+# The Janus side of the load benchmark (Debian 12 ships janus 1.1.2) and the
+# CPU-vs-packets plot; iproute2 for the benchmark's network namespace.
+if (( bench )); then
+  packages+=(janus gnuplot-nox iproute2 util-linux)
 fi
 
 missing=()

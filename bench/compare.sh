@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Our SFU against Janus' VideoRoom under identical load, one core each.
+#
+#   sudo bench/compare.sh [--build DIR] [--cpu N] [--load-cpu N] [--duration S]
+#                         [--steps "2 4 8 16 ..."] [--out DIR] [--only sfu|janus]
+#
+# Everything runs inside a private network namespace (bench/janus/lib.sh:
+# veth 10.200.0.1/24, which Janus needs because it ignores loopback when
+# gathering); both servers listen on 10.200.0.1, pinned to core --cpu
+# (default 1) with taskset, ours with one worker. For each server, rooms of 2
+# publishers get a rising number of subscribers (--steps), each step a
+# bounded `sfu-load --json` run pinned to --load-cpu (default 0), until
+# loss exceeds 1 % or the server's core is >= 90 % busy (or a participant
+# fails). Then it prints, per server and as ours/Janus ratios:
+#
+#   subscribers sustained per core   the last step that stayed within limits
+#   CPU ms per 1,000 forwarded pkts  server CPU time / packets it sent, at that step
+#   latency p50 / p99                one-way, publisher -> subscriber, at that step
+#   fraction of the loopback floor   forwarded packets/s per core divided by
+#                                    sfu-loopback-calibrate's recv+send packets/s
+#                                    per core (measured first, same namespace, same core)
+#
+# and writes OUT/cpu-vs-pps.png (gnuplot): server CPU % against forwarded
+# packets/s for both. Raw sfu-load JSON per step stays in OUT.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/janus/lib.sh"
+
+build=$here/../build cpu=1 load_cpu=0 duration=15 out= only=
+steps="2 4 8 16 24 32 48 64 96 128 192 256"
+while [ $# -gt 0 ]; do
+  case $1 in
+    --build) build=$2; shift 2 ;;
+    --cpu) cpu=$2; shift 2 ;;
+    --load-cpu) load_cpu=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --steps) steps=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --only) only=$2; shift 2 ;;
+    *) sed -n '2,26p' "$0" >&2; exit 2 ;;
+  esac
+done
+[ "$(id -u)" = 0 ] || { echo "compare.sh: needs root (ip netns)" >&2; exit 2; }
+load=$build/bench/load/sfu-load
+calib=$build/bench/load/sfu-loopback-calibrate
+sfu=$build/server/sfu
+for b in "$load" "$calib" "$sfu"; do [ -x "$b" ] || { echo "compare.sh: missing $b (build it first)" >&2; exit 2; }; done
+out=${out:-$(mktemp -d /tmp/sfu-compare.XXXXXX)}
+mkdir -p "$out"
+ns=sfucmp-$$
+work=$(mktemp -d /tmp/sfu-compare-work.XXXXXX)
+SFU_PID=
+stop_sfu() {
+  [ -n "$SFU_PID" ] || return 0
+  kill "$SFU_PID" 2>/dev/null
+  for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$SFU_PID" 2>/dev/null || break; sleep 0.3; done
+  kill -9 "$SFU_PID" 2>/dev/null
+  wait "$SFU_PID" 2>/dev/null
+  SFU_PID=
+}
+cleanup() {
+  stop_sfu
+  janus_stop
+  bench_netns_down "$ns"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+bench_netns_up "$ns" || { echo "compare.sh: cannot create namespace" >&2; exit 1; }
+
+echo "== loopback floor (core $cpu)"
+ip netns exec "$ns" taskset -c "$cpu" "$calib" --addr "$BENCH_ADDR" --seconds 3 --json >"$out/calibrate.json" || exit 1
+cat "$out/calibrate.json"
+
+# One step: sfu-load against URL with N subscribers; prints its JSON file.
+run_step() {
+  local target=$1 url=$2 pid=$3 n=$4 file=$out/$1-$4.json
+  ip netns exec "$ns" taskset -c "$load_cpu" timeout --kill-after=5 $((duration + 60)) \
+    "$load" --target "$target" --url "$url" --rooms 1 --publishers 2 --subscribers "$n" \
+    --duration "$duration" --server-pid "$pid" --room-prefix "cmp-$n" --json >"$file" 2>"$out/$target-$n.log"
+  echo "$file"
+}
+
+# Summary line of a step: n cpu pps_out loss p50 p99 failed
+step_line() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+s = r.get("server", {})
+lat = r.get("latencyMs", {})
+print(sys.argv[2], s.get("cpuPercentAvg", 0), s.get("packetsOutPerSecond", 0), r.get("lossPercent", 100),
+      lat.get("p50", 0), lat.get("p99", 0), r.get("failedParticipants", 0), r.get("tracksReceived", 0), r.get("tracksExpected", 0))
+PY
+}
+
+sweep() {
+  local target=$1 url=$2 pid=$3 n line
+  : >"$out/$target.dat"
+  for n in $steps; do
+    kill -0 "$pid" 2>/dev/null || { echo "  $target died" >&2; break; }
+    local f
+    f=$(run_step "$target" "$url" "$pid" "$n")
+    line=$(step_line "$f" "$n" 2>/dev/null) || { echo "  $n subscribers: no report (see $out/$target-$n.log)"; break; }
+    echo "$line" >>"$out/$target.dat"
+    set -- $line
+    printf '  %4d subscribers  cpu %6.1f %%  out %8.0f pkt/s  loss %6.3f %%  p50 %6.2f ms  p99 %7.2f ms  failed %d  tracks %d/%d\n' \
+      "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9"
+    if python3 -c "import sys; sys.exit(0 if ($4 > 1.0 or $2 >= 90.0 or $7 > 0 or $8 < $9) else 1)"; then
+      echo "  limit reached at $n subscribers"
+      break
+    fi
+  done
+}
+
+if [ "$only" != janus ]; then
+  echo "== our SFU (1 worker, core $cpu)"
+  # Signaling on the namespace's loopback (anonymous joins need a loopback
+  # listener), media on the same private address as Janus'.
+  ip netns exec "$ns" taskset -c "$cpu" "$sfu" --workers 1 --listen 127.0.0.1:8080 \
+    --rtc-listen "$BENCH_ADDR:40000" --no-ice-tcp >"$out/sfu-server.log" 2>&1 &
+  SFU_PID=$!
+  if wait_tcp "$ns" 127.0.0.1 8080 20; then
+    sweep sfu "ws://127.0.0.1:8080/ws" "$SFU_PID"
+  else
+    echo "  our server did not start (see $out/sfu-server.log)"
+  fi
+  stop_sfu
+fi
+if [ "$only" != sfu ]; then
+  echo "== Janus $(janus --version 2>/dev/null | sed -n 's/.*(\(.*\)).*/\1/p' | head -1) (VideoRoom, core $cpu)"
+  janus_write_config "$work/janus" "$BENCH_ADDR" 8188
+  if janus_start "$ns" "$work/janus" "$BENCH_ADDR" 8188 "$out/janus-server.log" taskset -c "$cpu"; then
+    sweep janus "ws://$BENCH_ADDR:8188/" "$JANUS_PID"
+  fi
+  janus_stop
+fi
+
+python3 - "$out" <<'PY'
+import json, os, sys
+out = sys.argv[1]
+cal = json.load(open(os.path.join(out, "calibrate.json")))
+floor = cal["forward_pps_per_core"]
+def best(name):
+    path = os.path.join(out, name + ".dat")
+    if not os.path.exists(path):
+        return None
+    rows = [list(map(float, l.split())) for l in open(path) if l.strip()]
+    ok = [r for r in rows if r[3] <= 1.0 and r[1] < 90.0 and r[6] == 0 and r[7] >= r[8]]
+    if not ok:
+        return None
+    n, cpu, pps, loss, p50, p99 = ok[-1][:6]
+    ms_per_k = (cpu / 100.0) / pps * 1000.0 * 1000.0 if pps > 0 else float("nan")
+    per_core = pps / (cpu / 100.0) if cpu > 0 else float("nan")
+    return dict(n=n, cpu=cpu, pps=pps, p50=p50, p99=p99, ms_per_k=ms_per_k, frac=per_core / floor)
+res = {k: best(k) for k in ("sfu", "janus")}
+print("\n== summary (rooms of 2 publishers, one core per server)")
+print(f"loopback floor: {cal['forward_us_per_packet']:.3f} us per received+sent packet = {floor:,.0f} packets/s per core")
+rows = [("subscribers sustained per core", "n", "{:.0f}"), ("CPU ms per 1,000 forwarded packets", "ms_per_k", "{:.3f}"),
+        ("latency p50 (ms)", "p50", "{:.2f}"), ("latency p99 (ms)", "p99", "{:.2f}"),
+        ("forwarded packets/s at that step", "pps", "{:,.0f}"), ("fraction of the loopback floor", "frac", "{:.3f}")]
+print(f"{'':36}{'ours':>12}{'janus':>12}{'ours/janus':>12}")
+for label, key, fmt in rows:
+    a, b = res["sfu"], res["janus"]
+    va = fmt.format(a[key]) if a else "-"
+    vb = fmt.format(b[key]) if b else "-"
+    ratio = f"{a[key] / b[key]:.2f}" if a and b and b[key] else "-"
+    print(f"{label:36}{va:>12}{vb:>12}{ratio:>12}")
+PY
+
+if command -v gnuplot >/dev/null; then
+  plot="plot "
+  sep=
+  for t in sfu janus; do
+    if [ -s "$out/$t.dat" ]; then plot+="$sep'$out/$t.dat' using 3:2 with linespoints title '$t'"; sep=", "; fi
+  done
+  if [ -n "$sep" ]; then
+    gnuplot <<GP
+set terminal pngcairo size 900,600 noenhanced
+set output '$out/cpu-vs-pps.png'
+set title 'Server CPU vs forwarded packets/s (one core, rooms of 2 publishers)'
+set xlabel 'forwarded packets/s (server out)'
+set ylabel 'server CPU (% of one core)'
+set key left top
+set grid
+$plot
+GP
+    echo "plot: $out/cpu-vs-pps.png"
+  fi
+fi
+echo "raw results: $out"
