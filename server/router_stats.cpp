@@ -10,7 +10,12 @@ PeerStats Router::stats(TransportHost& host, const std::vector<TransportId>& tra
   for (TransportId id : transports) {
     const Transport* t = host.find(id);
     if (!t) continue;
-    TransportStats s{id, t->state(), t->send_path(), t->counters(), 0, {}};
+    TransportStats s{id, t->state(), t->send_path(), t->counters(), 0, {}, {}, false, 0};
+    if (const sctp::Association* a = data_.association(id)) {
+      s.sctp = a->counters();
+      s.sctp_connected = a->connected();
+      s.sctp_buffered = a->buffered_amount();
+    }
     if (auto it = transports_.find(id); it != transports_.end() && it->second.estimator) {
       s.available_outgoing_bitrate = it->second.estimator->estimate_bps();
       for (auto cid : it->second.consumers) {

@@ -21,6 +21,10 @@ struct TransportStats {
   TransportCounters counters;
   uint64_t available_outgoing_bitrate = 0;  // subscriber transports
   Duration rtt{};
+  // Data channels, when the transport negotiated them.
+  std::optional<sctp::AssociationCounters> sctp;
+  bool sctp_connected = false;
+  size_t sctp_buffered = 0;  // bytes sent but not yet acknowledged
 };
 struct ProducerLayerStats {
   std::string rid;

@@ -29,6 +29,22 @@ Json transport_json(const server::TransportStats& t, server::TransportId publish
   for (size_t i = 0; i < t.counters.dropped.size(); ++i)
     if (t.counters.dropped[i]) drops[std::string(server::to_string(server::DropReason(i)))] = t.counters.dropped[i];
   j["dropped"] = drops;
+  if (t.sctp) {
+    Json d = Json::object();
+    d["state"] = t.sctp_connected ? "connected" : "connecting";
+    d["messagesReceived"] = t.sctp->messages_in;
+    d["messagesSent"] = t.sctp->messages_out;
+    d["bytesReceived"] = t.sctp->bytes_in;
+    d["bytesSent"] = t.sctp->bytes_out;
+    d["bufferedAmount"] = t.sctp_buffered;
+    Json dd = Json::object();
+    dd["oversized"] = t.sctp->oversized_in;
+    dd["badDcep"] = t.sctp->bad_dcep;
+    dd["unknownStream"] = t.sctp->unknown_stream;
+    dd["sendDropped"] = t.sctp->send_dropped;
+    d["dropped"] = dd;
+    j["dataChannels"] = d;
+  }
   return j;
 }
 

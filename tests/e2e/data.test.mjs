@@ -94,6 +94,12 @@ test('file: 10 MB from one participant to two others, byte-exact', async () => {
   const sent = await ps[0].page.evaluate(() => window.sfuDemo.data.sent);
   assert.equal(sent.length, 1);
   assert.equal(sent[0].sha256, digest, 'the sender hashed the same bytes');
+  // The server's view (getStats): the sender's association took every chunk.
+  const stats = await ps[0].page.evaluate(() => window.sfuDemo.client.getStats());
+  const pub = stats.transports.find((t) => t.direction === 'publisher');
+  assert.ok(pub.dataChannels && pub.dataChannels.state === 'connected', JSON.stringify(pub));
+  assert.ok(pub.dataChannels.messagesReceived >= size / (16 * 1024) + 2, JSON.stringify(pub.dataChannels));
+  assert.ok(pub.dataChannels.bytesReceived >= size, JSON.stringify(pub.dataChannels));
 });
 
 test('without the publishData grant a peer cannot publish channels but still receives them', async () => {
