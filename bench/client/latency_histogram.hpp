@@ -40,6 +40,12 @@ class LatencyHistogram {
     return midpoint_of(kBuckets - 1);
   }
 
+  // Adds every sample of `other` (histograms of several streams, say).
+  void merge(const LatencyHistogram& other) {
+    for (size_t i = 0; i < kBuckets; ++i) counts_[i] += other.counts_[i];
+    total_ += other.total_;
+  }
+
   void reset() {
     counts_.fill(0);
     total_ = 0;

@@ -422,6 +422,12 @@ bool SimSubscriber::ok() const {
                      [](const auto& p) { return !p->validator || p->validator->ok(); });
 }
 
+const LatencyHistogram* SimSubscriber::latency(uint32_t ssrc) const {
+  const IndexEntry* e = lookup(ssrc);
+  if (!e || e->rtx) return nullptr;
+  return &streams_[e->stream]->latency;
+}
+
 const StreamValidator* SimSubscriber::validator(uint32_t ssrc) const {
   const IndexEntry* e = lookup(ssrc);
   if (!e || e->rtx) return nullptr;

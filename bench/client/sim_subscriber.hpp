@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/client/latency_histogram.hpp"
 #include "bench/client/stream_validator.hpp"
 #include "common/bytes.hpp"
 #include "common/time.hpp"
@@ -152,6 +153,9 @@ class SimSubscriber {
   uint32_t stream_ssrc(size_t i) const;
   // Stats of the stream with this SSRC as of `now` (for the bitrate).
   std::optional<SubscriberStreamStats> stream_stats(uint32_t ssrc, Instant now) const;
+  // The capture-to-arrival latency samples of the stream with this SSRC
+  // (RTX excluded), or nullptr for an unknown SSRC.
+  const LatencyHistogram* latency(uint32_t ssrc) const;
   // Its validator, or nullptr when there is none.
   const StreamValidator* validator(uint32_t ssrc) const;
   const SubscriberCounters& counters() const { return counters_; }

@@ -1,0 +1,123 @@
+// The load generator's report: what the simulated participants received,
+// the server's CPU and memory, and the generator's own CPU (a run whose
+// generator was itself CPU-bound measures the generator, not the server:
+// it is marked VOID).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/time.hpp"
+
+namespace sfu::load {
+
+class MediaThread;
+
+// What the control thread knows about one participant.
+struct ParticipantInfo {
+  int index = 0;
+  int room = 0;
+  bool publisher = false;
+  int expected_tracks = 0;  // every track of every other publisher in the room
+  std::string failure;      // empty: none (join / publish / negotiation / kicked)
+};
+
+struct ServerUsage {
+  int pid = 0;                       // 0: not sampled
+  std::vector<double> cpu_percent;   // one sample per second, % of one core
+  uint64_t rss_max_kb = 0;
+  uint64_t rss_last_kb = 0;
+};
+
+struct ReportInput {
+  std::string target = "sfu";
+  std::string config;  // human summary of the flags
+  std::vector<ParticipantInfo> participants;
+  std::vector<const MediaThread*> threads;
+  Instant started{};        // the first join
+  Instant media_stopped{};  // publishers stopped
+  ServerUsage server;
+  double self_cpu_seconds = 0;
+  double self_busiest_thread_percent = 0;  // % of one core
+  int cores_used = 1;
+  uint64_t udp_rcvbuf_drops = 0;  // machine-wide, during the run
+  double load_average = 0;        // 1-minute, at the end
+  int machine_cores = 1;  // media threads + the control thread, capped at the machine's
+};
+
+struct Distribution {
+  uint64_t count = 0;
+  double min = 0, avg = 0, max = 0, p50 = 0, p99 = 0;
+};
+
+struct Report {
+  std::string target;
+  std::string config;
+  double duration_s = 0;
+  int participants = 0;
+  int failed_participants = 0;
+  std::vector<std::string> failures;  // the first few, "participant N: reason"
+  int transports_connected = 0;
+  int transports_total = 0;
+
+  Distribution join_to_first_frame_ms;  // receiving participants with a frame
+  Distribution join_to_connected_ms;    // ... receiving PeerConnection connected (ICE + DTLS)
+  Distribution join_to_first_rtp_ms;    // ... first RTP packet on it
+  int without_first_frame = 0;          // receiving participants that never got one
+  uint64_t tracks_expected = 0;
+  uint64_t tracks_received = 0;
+  Distribution subscriber_kbps;  // per receiving PeerConnection
+  uint64_t packets_lost = 0;
+  uint64_t packets_expected = 0;
+  double loss_percent = 0;
+  double jitter_avg_ms = 0;
+  double jitter_max_ms = 0;
+  double latency_p50_ms = 0;
+  double latency_p99_ms = 0;
+  uint64_t latency_samples = 0;
+  uint64_t nacks_sent = 0;
+  uint64_t plis_sent = 0;
+  uint64_t rtx_received = 0;
+  uint64_t invalid_streams = 0;  // StreamValidator violations
+  std::map<std::string, uint64_t> violations;  // by kind, over every stream
+  std::vector<std::string> violation_examples;  // the first few, described
+
+  uint64_t publisher_packets = 0;  // media packets our publishers produced
+  uint64_t retransmissions = 0;    // RTX our publishers sent on NACKs
+  uint64_t send_errors = 0;        // datagrams the kernel refused
+
+  double server_packets_in_per_s = 0;   // = datagrams our PeerConnections sent
+  double server_packets_out_per_s = 0;  // = datagrams they received
+  double server_mbps_in = 0;
+  double server_mbps_out = 0;
+
+  int server_pid = 0;
+  double server_cpu_avg = 0;  // % of one core
+  double server_cpu_max = 0;
+  double server_rss_max_mb = 0;
+
+  uint64_t udp_rcvbuf_drops = 0;
+  double load_average = 0;
+  int machine_cores = 1;
+
+  double self_cpu_percent = 0;  // % of one core
+  double self_busiest_thread_percent = 0;
+  int self_cores = 1;
+  // The generator, not the server, may have been the bottleneck: its CPU
+  // over 70 % of the cores it could use, or one of its threads over 70 %
+  // of a core.
+  bool void_run = false;
+};
+
+Report build_report(const ReportInput& in);
+// The human table (stdout).
+std::string format_table(const Report& r);
+// One JSON object (--json).
+std::string to_json(const Report& r);
+// For --check: empty when every expected track arrived with no loss and no
+// participant failed; otherwise why not.
+std::string check_failures(const Report& r);
+
+}  // namespace sfu::load

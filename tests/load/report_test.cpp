@@ -1,0 +1,61 @@
+// The report's verdicts: VOID when the load generator was CPU-bound, and
+// the --check conditions (every expected track, no loss, no failure).
+#include "bench/load/report.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace sfu::load {
+namespace {
+
+ReportInput input(double self_cpu_seconds, int cores) {
+  ReportInput in;
+  in.started = from_micros(1'000'000);
+  in.media_stopped = from_micros(11'000'000);  // 10 s
+  in.self_cpu_seconds = self_cpu_seconds;
+  in.cores_used = cores;
+  in.participants = {ParticipantInfo{0, 0, true, 2, ""}, ParticipantInfo{1, 0, false, 2, ""}};
+  return in;
+}
+
+TEST(Report, VoidWhenTheGeneratorUsesOver70PercentOfItsCores) {
+  EXPECT_FALSE(build_report(input(13.9, 2)).void_run);  // 69.5 % of 2 cores
+  const Report r = build_report(input(14.1, 2));        // 70.5 %
+  EXPECT_TRUE(r.void_run);
+  EXPECT_NEAR(r.self_cpu_percent, 141, 0.01);
+  EXPECT_NE(format_table(r).find("VOID"), std::string::npos);
+  EXPECT_TRUE(nlohmann::json::parse(to_json(r))["void"].get<bool>());
+}
+
+TEST(Report, VoidWhenOneGeneratorThreadIsOver70PercentOfACore) {
+  ReportInput in = input(8, 2);  // 40 % of 2 cores in total...
+  in.self_busiest_thread_percent = 69;
+  EXPECT_FALSE(build_report(in).void_run);
+  in.self_busiest_thread_percent = 75;  // ...but one media thread saturated
+  const Report r = build_report(in);
+  EXPECT_TRUE(r.void_run);
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(to_json(r))["loadGenerator"]["busiestThreadPercent"].get<double>(), 75);
+}
+
+TEST(Report, CheckNeedsEveryTrack) {
+  const Report r = build_report(input(1, 2));
+  EXPECT_EQ(r.tracks_expected, 4u);
+  EXPECT_EQ(r.tracks_received, 0u);  // no media thread: nothing received
+  EXPECT_NE(check_failures(r).find("tracks received 0 of 4"), std::string::npos);
+}
+
+TEST(Report, FailuresAreListed) {
+  ReportInput in = input(1, 2);
+  in.participants[1].failure = "join: 4013 room full";
+  const Report r = build_report(in);
+  EXPECT_EQ(r.failed_participants, 1);
+  ASSERT_EQ(r.failures.size(), 1u);
+  EXPECT_EQ(r.failures[0], "participant 1: join: 4013 room full");
+  const auto j = nlohmann::json::parse(to_json(r));
+  EXPECT_EQ(j["failedParticipants"], 1);
+  EXPECT_EQ(j["tracksExpected"], 4);
+}
+
+}  // namespace
+}  // namespace sfu::load
