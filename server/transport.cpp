@@ -85,6 +85,10 @@ void Transport::set_dtls_role(dtls::Role role) {
   if (state_ == TransportState::connecting) pump(last_now_);  // a DTLS server starts at once
 }
 
+void Transport::set_ice_controlling(bool controlling) {
+  if (config_.role == TransportRole::client && !controlling_) config_.controlling_ice.controlling = controlling;
+}
+
 void Transport::start(Instant now) {
   if (state_ != TransportState::new_) return;
   set_state(TransportState::connecting);

@@ -112,6 +112,10 @@ class Transport {
   // (before ICE connects); ignored afterwards and in the server role. A DTLS
   // server starts at start() and waits for the peer's ClientHello.
   void set_dtls_role(dtls::Role role);
+  // Client role: our ICE role (RFC 8445 §6.1.1): controlling when we offer
+  // or the peer is ICE-lite, controlled when we answer a full agent. Call
+  // before set_remote_parameters(); a 487 role conflict still flips it later.
+  void set_ice_controlling(bool controlling);
   void start(Instant now);
 
   // One received datagram (or ICE-TCP frame) on `from`. STUN goes to ICE,

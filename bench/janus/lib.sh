@@ -26,7 +26,13 @@ bench_netns_up() {
     ip -n "$ns" addr add "$BENCH_ADDR/24" dev "$BENCH_IFACE" &&
     ip -n "$ns" addr add "$BENCH_PEER_ADDR/24" dev bench1 &&
     ip -n "$ns" link set "$BENCH_IFACE" up &&
-    ip -n "$ns" link set bench1 up
+    ip -n "$ns" link set bench1 up &&
+    # Janus binds its ICE sockets to bench0 (ice_enforce_list), so what it
+    # sends to 10.200.0.2 crosses the veth and arrives on bench1 with a
+    # source address of this same namespace: accepted only with
+    # accept_local and no reverse-path filter.
+    ip netns exec "$ns" sh -c 'for i in all default bench0 bench1; do
+        sysctl -qw net.ipv4.conf.$i.accept_local=1 net.ipv4.conf.$i.rp_filter=0 || exit 1; done'
 }
 
 bench_netns_down() {
@@ -84,7 +90,7 @@ media: {
 	dtls_mtu = 1200
 }
 nat: {
-	nice_debug = false
+	nice_debug = ${JANUS_NICE_DEBUG:-false}
 	full_trickle = false
 	ice_lite = false
 	ice_tcp = false
@@ -126,7 +132,7 @@ CFG
 janus_start() {
   local ns=$1 dir=$2 addr=$3 port=$4 log=$5
   shift 5
-  ip netns exec "$ns" "$@" janus -C "$dir/janus.jcfg" -F "$dir" -i "$addr" -o >"$log" 2>&1 &
+  ip netns exec "$ns" "$@" janus -C "$dir/janus.jcfg" -F "$dir" -i "$addr" -o ${JANUS_DEBUG_LEVEL:+-d "$JANUS_DEBUG_LEVEL"} >"$log" 2>&1 &
   JANUS_PID=$!
   if ! wait_tcp "$ns" "$addr" "$port" 20; then
     echo "janus did not open ws://$addr:$port within 20 s; log: $log" >&2

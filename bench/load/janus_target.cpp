@@ -31,6 +31,14 @@ const Json* plugin_data(const Json& msg) {
   return &*data;
 }
 
+// A feed id: a string with the VideoRoom's string_ids (our generated
+// config, alphanumeric room names), a number otherwise; empty when absent.
+Json feed_id(const Json& value) {
+  if (value.is_string() && !value.get<std::string>().empty()) return value;
+  if (value.is_number_unsigned() && value.get<uint64_t>() != 0) return value;
+  return nullptr;
+}
+
 uint64_t u64(const Json& obj, const char* key) {
   auto it = obj.find(key);
   return it != obj.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
@@ -163,7 +171,7 @@ class JanusSession : public TargetSession {
       if (!r) return done(fail("join: " + r.error()));
       const Json* data = plugin_data(*r);
       if (!data || data->value("videoroom", "") != "joined") return done(fail(std::string("join: not joined")));
-      own_feed_ = u64(*data, "id");
+      own_feed_ = feed_id(data->value("id", Json()));
       private_id_ = u64(*data, "private_id");
       done(true);
       on_room_event(*data);  // the feeds already publishing
@@ -174,14 +182,14 @@ class JanusSession : public TargetSession {
   void on_room_event(const Json& data) {
     if (auto pubs = data.find("publishers"); pubs != data.end() && pubs->is_array()) {
       for (const auto& p : *pubs) {
-        const uint64_t feed = u64(p, "id");
-        if (feed && feed != own_feed_ && !subscribed_.count(feed)) wanted_.insert(feed);
+        const Json feed = feed_id(p.value("id", Json()));
+        if (!feed.is_null() && feed != own_feed_ && !subscribed_.count(feed)) wanted_.insert(feed);
       }
     }
     for (const char* key : {"unpublished", "leaving"}) {
-      if (auto it = data.find(key); it != data.end() && it->is_number_unsigned()) {
-        wanted_.erase(it->get<uint64_t>());
-        subscribed_.erase(it->get<uint64_t>());  // Janus renegotiates the subscriber itself
+      if (auto it = data.find(key); it != data.end() && !feed_id(*it).is_null()) {
+        wanted_.erase(*it);
+        subscribed_.erase(*it);  // Janus renegotiates the subscriber itself
       }
     }
     update_subscription();
@@ -192,7 +200,7 @@ class JanusSession : public TargetSession {
     if (left_ || sub_busy_ || wanted_.empty()) return;
     sub_busy_ = true;
     Json streams = Json::array();
-    for (uint64_t feed : wanted_) streams.push_back({{"feed", feed}});
+    for (const Json& feed : wanted_) streams.push_back({{"feed", feed}});
     subscribed_.insert(wanted_.begin(), wanted_.end());
     wanted_.clear();
     if (sub_handle_) {
@@ -295,9 +303,10 @@ class JanusSession : public TargetSession {
   std::shared_ptr<WsClient> ws_;
   std::string room_;
   uint64_t session_id_ = 0, pub_handle_ = 0, sub_handle_ = 0;
-  uint64_t own_feed_ = 0, private_id_ = 0;
-  std::set<uint64_t> wanted_;      // feeds to subscribe to next
-  std::set<uint64_t> subscribed_;  // feeds asked for already
+  Json own_feed_;  // feed ids: strings or numbers, see feed_id()
+  uint64_t private_id_ = 0;
+  std::set<Json> wanted_;      // feeds to subscribe to next
+  std::set<Json> subscribed_;  // feeds asked for already
   bool sub_busy_ = false;          // a subscription change awaits its answer
   std::map<std::string, Pending> pending_;
   uint64_t next_tx_ = 1;

@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 
 #include "bench/load/ws_client.hpp"
+#include "ice/address.hpp"
 
 namespace sfu::load {
 
@@ -47,6 +48,8 @@ struct LoadRunner::Participant {
   Instant joined{};
   bool join_done = false;
   bool publishing = false;
+  bool receive_socket_sent = false;
+  std::optional<ice::Address> receive_address;
 };
 
 LoadRunner::LoadRunner(asio::io_context& io, const LoadOptions& options, Target& target)
@@ -114,15 +117,20 @@ void LoadRunner::start_participant(Participant& p) {
 void LoadRunner::publish(Participant& p) {
   const client::PublisherConfig config = make_publisher_config(p.info.index, p.ssrc_base, options_);
   PublisherOfferOptions offer_options{options_.audio, options_.video, options_.simulcast};
-  LocalPcParams local{p.send_ice.ufrag, p.send_ice.pwd, dtls_context_->certificate().fingerprint(), p.session_id};
+  auto socket = UdpSocket::open(options_.bind_ip);
+  if (!socket) return mark_failed(p, "send socket: " + socket.error());
+  LocalPcParams local{p.send_ice.ufrag, p.send_ice.pwd, dtls_context_->certificate().fingerprint(), p.session_id,
+                      socket->local()};
   const std::string offer = build_publisher_offer(config, offer_options, local);
   p.publishing = true;
-  p.session->publish(offer, [this, &p, config](Result<std::string, std::string> r) {
+  auto held = std::make_shared<UdpSocket>(std::move(*socket));
+  p.session->publish(offer, [this, &p, config, held](Result<std::string, std::string> r) {
     if (!r) return mark_failed(p, "publish: " + r.error());
     auto remote = parse_remote_transport(*r);
     if (!remote) return mark_failed(p, "publish answer: " + remote.error());
     SendPcSpec spec;
     spec.participant = p.info.index;
+    spec.socket = std::move(*held);
     spec.local_ice = p.send_ice;
     spec.remote = std::move(*remote);
     spec.publisher = config;
@@ -135,9 +143,18 @@ void LoadRunner::on_remote_offer(Participant& p, const RemoteOffer& offer) {
   auto info = parse_remote_offer(offer.sdp);
   if (!info) return mark_failed(p, "remote offer: " + info.error());
   LocalPcParams local{p.recv_ice.ufrag, p.recv_ice.pwd, dtls_context_->certificate().fingerprint(),
-                      p.session_id + 1};
-  const std::string answer = build_receive_answer(info->description, local);
+                      p.session_id + 1, p.receive_address};
   ReceivePcSpec spec;
+  if (!p.receive_socket_sent) {
+    // The receiving PC's socket, named in every answer it gives.
+    auto socket = UdpSocket::open(options_.bind_ip);
+    if (!socket) return mark_failed(p, "receive socket: " + socket.error());
+    p.receive_address = socket->local();
+    local.host = p.receive_address;
+    spec.socket = std::move(*socket);
+    p.receive_socket_sent = true;
+  }
+  const std::string answer = build_receive_answer(info->description, local);
   spec.participant = p.info.index;
   spec.local_ice = p.recv_ice;
   spec.remote = info->transport;
@@ -223,9 +240,10 @@ void LoadRunner::finish() {
 Report LoadRunner::run() {
   server_.pid = options_.server_pid;
   if (server_.pid == 0) {
-    // Only a server on this machine can be sampled.
+    // Only a server on this machine (in this network namespace: the bench
+    // scripts' veth addresses count) can be sampled.
     auto url = parse_ws_url(options_.url);
-    if (url && (url->host == "127.0.0.1" || url->host == "localhost" || url->host == "::1")) {
+    if (url && (url->host == "localhost" || ice::parse_ip(url->host, 0))) {
       if (auto pid = find_listening_pid(uint16_t(std::stoi(url->port)))) server_.pid = *pid;
     }
   }

@@ -17,6 +17,22 @@ namespace {
 void apply_local(sdp::MediaSection& m, const LocalPcParams& local, sdp::Setup setup) {
   m.connection = sdp::Connection{"IN", "IP4", "0.0.0.0"};
   m.rtcp = "9 IN IP4 0.0.0.0";
+  if (local.host) {
+    const std::string ip = ice::ip_to_string(*local.host);
+    m.connection = sdp::Connection{"IN", "IP4", ip};
+    m.port = local.host->port;
+    m.rtcp = std::to_string(local.host->port) + " IN IP4 " + ip;
+    sdp::Candidate c;
+    c.foundation = "1";
+    c.component = 1;
+    c.transport = "udp";
+    c.priority = (126u << 24) | (65535u << 8) | 255u;  // host, RFC 8445 §5.1.2.1
+    c.address = ip;
+    c.port = local.host->port;
+    c.type = "host";
+    m.candidates = {c};
+    m.end_of_candidates = true;
+  }
   m.ice_ufrag = local.ice_ufrag;
   m.ice_pwd = local.ice_pwd;
   m.ice_options = {"trickle"};

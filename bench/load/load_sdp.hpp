@@ -30,6 +30,11 @@ struct LocalPcParams {
   std::string ice_pwd;
   dtls::Fingerprint fingerprint{};
   uint64_t session_id = 1;
+  // Our socket: written as the host candidate (and the c= / m= address) of
+  // a complete, non-trickled description, as a browser does after
+  // gathering. Absent: 0.0.0.0 port 9 and no candidate (enough for an
+  // ICE-lite server, which only answers our checks).
+  std::optional<ice::Address> host;
 };
 
 // A candidate of the remote side we can check (UDP, IP literal).

@@ -91,14 +91,21 @@ void MediaThread::stop() {
   thread_.join();
 }
 
-PeerConnection* MediaThread::add_pc(PcKind kind, int participant, const ice::IceCredentials& ice, Instant joined) {
+PeerConnection* MediaThread::add_pc(PcKind kind, int participant, const ice::IceCredentials& ice, Instant joined,
+                                    UdpSocket socket) {
   auto pc = std::make_unique<PeerConnection>(kind, participant, ice, dtls_context_, ++seed_ * 0x9E3779B97F4A7C15ull,
                                              joined);
-  if (auto r = pc->open_socket(bind_ip_); !r) {
-    std::fprintf(stderr, "sfu-load: media thread %d, participant %d: %s\n", index_, participant, r.error().c_str());
-    ++counters_.socket_errors;
-    return nullptr;
+  if (!socket.is_open()) {
+    auto opened = UdpSocket::open(bind_ip_);
+    if (!opened) {
+      std::fprintf(stderr, "sfu-load: media thread %d, participant %d: %s\n", index_, participant,
+                   opened.error().c_str());
+      ++counters_.socket_errors;
+      return nullptr;
+    }
+    socket = std::move(*opened);
   }
+  pc->adopt_socket(std::move(socket));
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.ptr = pc.get();
@@ -108,7 +115,7 @@ PeerConnection* MediaThread::add_pc(PcKind kind, int participant, const ice::Ice
 }
 
 void MediaThread::apply(Instant now, SendPcSpec& spec) {
-  PeerConnection* pc = add_pc(PcKind::send, spec.participant, spec.local_ice, spec.joined);
+  PeerConnection* pc = add_pc(PcKind::send, spec.participant, spec.local_ice, spec.joined, std::move(spec.socket));
   if (!pc) return;
   pc->set_publisher(spec.publisher);
   pc->set_remote(now, spec.remote);
@@ -121,7 +128,7 @@ void MediaThread::apply(Instant now, ReceivePcSpec& spec) {
     receivers_by_participant_.resize(size_t(spec.participant) + 1, nullptr);
   }
   PeerConnection*& pc = receivers_by_participant_[size_t(spec.participant)];
-  if (!pc) pc = add_pc(PcKind::receive, spec.participant, spec.local_ice, spec.joined);
+  if (!pc) pc = add_pc(PcKind::receive, spec.participant, spec.local_ice, spec.joined, std::move(spec.socket));
   if (!pc) return;
   pc->update_tracks(spec.tracks, spec.transport_cc_ext_id);
   if (spec.remote) pc->set_remote(now, *spec.remote);

@@ -28,6 +28,7 @@ namespace sfu::load {
 // A participant's sending PeerConnection, negotiated (the server answered).
 struct SendPcSpec {
   int participant = 0;
+  UdpSocket socket;  // the one our offer named
   ice::IceCredentials local_ice;
   RemoteTransport remote;
   client::PublisherConfig publisher;
@@ -38,6 +39,7 @@ struct SendPcSpec {
 // The first one for a participant creates the PeerConnection.
 struct ReceivePcSpec {
   int participant = 0;
+  UdpSocket socket;  // the one our first answer named (later specs: none)
   ice::IceCredentials local_ice;
   std::optional<RemoteTransport> remote;
   std::vector<RemoteTrack> tracks;
@@ -83,7 +85,9 @@ class MediaThread {
   void take_commands(Instant now);
   void apply(Instant now, SendPcSpec& spec);
   void apply(Instant now, ReceivePcSpec& spec);
-  PeerConnection* add_pc(PcKind kind, int participant, const ice::IceCredentials& ice, Instant joined);
+  // Opens a socket on bind_ip when `socket` is not open.
+  PeerConnection* add_pc(PcKind kind, int participant, const ice::IceCredentials& ice, Instant joined,
+                         UdpSocket socket);
   void read_socket(Instant now, PeerConnection& pc);
   void service_timers(Instant now);
 

@@ -100,7 +100,7 @@ they received.
   --duration S            seconds of media after the last join started (default 30)
   --threads N             media threads (default 1)
   --server-pid PID        server process for CPU/RSS sampling (default: the
-                          process listening on the URL's port, if found)
+                          process listening on the URL's port on this machine, if found)
   --token JWT             token sent with every join
   --token-secret [KID=]SECRET
                           mint a token per participant (HS256, like `sfu token`)

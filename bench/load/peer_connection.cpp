@@ -38,25 +38,46 @@ PeerConnection::PeerConnection(PcKind kind, int participant, ice::IceCredentials
   transport_ = std::make_unique<server::Transport>(std::move(c));
 }
 
-PeerConnection::~PeerConnection() {
+PeerConnection::~PeerConnection() = default;
+
+UdpSocket::~UdpSocket() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Result<bool, std::string> PeerConnection::open_socket(const std::string& bind_ip) {
-  fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) return fail(std::string("socket: ") + std::strerror(errno));
+UdpSocket& UdpSocket::operator=(UdpSocket&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    local_ = o.local_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+Result<UdpSocket, std::string> UdpSocket::open(const std::string& bind_ip) {
+  UdpSocket s;
+  s.fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (s.fd_ < 0) return fail(std::string("socket: ") + std::strerror(errno));
   // Room for a key-frame burst of every layer in both directions.
   const int buf = 1 << 20;
-  ::setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
-  ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+  ::setsockopt(s.fd_, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+  ::setsockopt(s.fd_, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   if (::inet_pton(AF_INET, bind_ip.c_str(), &addr.sin_addr) != 1) return fail("bad bind address " + bind_ip);
   addr.sin_port = 0;
-  if (::bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    return fail(std::string("bind: ") + std::strerror(errno));
+  if (::bind(s.fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    return fail(std::string("bind ") + bind_ip + ": " + std::strerror(errno));
   }
-  return true;
+  sockaddr_storage bound{};
+  socklen_t len = sizeof bound;
+  if (::getsockname(s.fd_, reinterpret_cast<sockaddr*>(&bound), &len) != 0) {
+    return fail(std::string("getsockname: ") + std::strerror(errno));
+  }
+  auto local = ice::from_sockaddr(bound);
+  if (!local) return fail(std::string("getsockname: not IPv4"));
+  s.local_ = *local;
+  return s;
 }
 
 void PeerConnection::set_remote(Instant now, const RemoteTransport& remote) {
@@ -65,6 +86,9 @@ void PeerConnection::set_remote(Instant now, const RemoteTransport& remote) {
   // Our offers say actpass and our answers active: the remote's answer
   // decides only when it says active (then we are the DTLS server).
   if (remote.setup == signaling::sdp::Setup::active) transport_->set_dtls_role(dtls::Role::server);
+  // The send PC offers: controlling. The receive PC answers the server's
+  // offer: controlled unless the server is ICE-lite (ours; Janus is full).
+  transport_->set_ice_controlling(kind_ == PcKind::send || remote.ice_lite);
   transport_->set_remote_parameters(remote.ice_ufrag, remote.ice_pwd, remote.fingerprint);
   for (const auto& c : remote.candidates) {
     transport_->add_remote_candidate(ice::Path{0, c.address}, c.priority);
@@ -208,7 +232,7 @@ void PeerConnection::flush(Instant now, SendBatch& batch) {
   ice::Address current{};
   auto begin = [&](const ice::Address& to) {
     if (begun && current == to) return;
-    batch.begin(fd_, to, sock_);
+    batch.begin(socket_.fd(), to, sock_);
     begun = true;
     current = to;
   };

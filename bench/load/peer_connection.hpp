@@ -1,5 +1,5 @@
 // PeerConnection: one simulated browser PeerConnection of the load
-// generator — a UDP socket on 127.0.0.1, a client-role server::Transport
+// generator — a UDP socket (--bind, 127.0.0.1 by default), a client-role server::Transport
 // (controlling ICE, DTLS client, SRTP) and the synthetic media on top:
 //
 //   send PC:     SyntheticPublisher ─poll_rtp/rtcp─► protect ─► SendBatch ─► server
@@ -33,6 +33,29 @@ class SendBatch;
 
 enum class PcKind : uint8_t { send, receive };
 
+// A non-blocking UDP socket bound to <ip>:0, opened on the control thread
+// before the SDP is written (its address is our host candidate, which a
+// full-ICE server such as Janus needs) and then handed to the PeerConnection.
+class UdpSocket {
+ public:
+  UdpSocket() = default;
+  ~UdpSocket();
+  UdpSocket(UdpSocket&& o) noexcept : fd_(o.fd_), local_(o.local_) { o.fd_ = -1; }
+  UdpSocket& operator=(UdpSocket&& o) noexcept;
+  UdpSocket(const UdpSocket&) = delete;
+  UdpSocket& operator=(const UdpSocket&) = delete;
+
+  // IPv4 only; the reason on failure.
+  static Result<UdpSocket, std::string> open(const std::string& bind_ip);
+  bool is_open() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+  const ice::Address& local() const { return local_; }
+
+ private:
+  int fd_ = -1;
+  ice::Address local_{};
+};
+
 // Counted at the socket, for the server's packets/s in and out.
 struct PcSocketCounters {
   uint64_t datagrams_sent = 0;
@@ -51,10 +74,9 @@ class PeerConnection {
   PeerConnection(const PeerConnection&) = delete;
   PeerConnection& operator=(const PeerConnection&) = delete;
 
-  // Binds a non-blocking UDP socket to <bind_ip>:0 (IPv4); the reason on
-  // failure.
-  Result<bool, std::string> open_socket(const std::string& bind_ip = "127.0.0.1");
-  int fd() const { return fd_; }
+  // Takes the socket (open) it sends and receives on.
+  void adopt_socket(UdpSocket socket) { socket_ = std::move(socket); }
+  int fd() const { return socket_.fd(); }
 
   // The server's transport (from its answer or offer). The first call
   // starts ICE (checks to every candidate) and DTLS; later calls with new
@@ -104,7 +126,7 @@ class PeerConnection {
 
   PcKind kind_;
   int participant_;
-  int fd_ = -1;
+  UdpSocket socket_;
   uint64_t seed_;
   Instant joined_;
   std::unique_ptr<server::Transport> transport_;
