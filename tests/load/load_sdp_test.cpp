@@ -91,6 +91,30 @@ TEST(PublisherOffer, SimulcastOfferLooksLikeChrome) {
   EXPECT_TRUE(video.ssrcs.empty());
 }
 
+TEST(PublisherOffer, HostCandidateWhenTheSocketIsKnown) {
+  // A full-ICE server (Janus) checks the candidates of a complete,
+  // non-trickled description; without one it has no pair to check.
+  const auto config = make_publisher_config(3, 0x1000, default_options());
+  LocalPcParams local = local_params();
+  local.host = ice::parse_address("10.200.0.2:40123");
+  const auto sd = parse(build_publisher_offer(config, {}, local));
+  for (const auto& m : sd.media) {
+    EXPECT_EQ(m.port, 40123);
+    ASSERT_TRUE(m.connection.has_value());
+    EXPECT_EQ(m.connection->address, "10.200.0.2");
+    ASSERT_EQ(m.candidates.size(), 1u);
+    EXPECT_EQ(m.candidates[0].address, "10.200.0.2");
+    EXPECT_EQ(m.candidates[0].port, 40123);
+    EXPECT_EQ(m.candidates[0].type, "host");
+    EXPECT_EQ(m.candidates[0].priority, 2130706431u);
+    EXPECT_TRUE(m.end_of_candidates);
+  }
+  // Without a socket: the placeholders of a description gathered later.
+  const auto bare = parse(build_publisher_offer(config, {}, local_params()));
+  EXPECT_TRUE(bare.media[0].candidates.empty());
+  EXPECT_EQ(bare.media[0].port, 9);
+}
+
 TEST(PublisherOffer, PlainVideoHasSsrcAndFidGroup) {
   LoadOptions o = default_options();
   o.simulcast = false;
