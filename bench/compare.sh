@@ -2,14 +2,16 @@
 # Our SFU against Janus' VideoRoom under identical load, one core each.
 #
 #   sudo bench/compare.sh [--build DIR] [--cpu N] [--load-cpu N] [--duration S]
-#                         [--steps "2 4 8 16 ..."] [--out DIR] [--only sfu|janus]
+#                         [--ramp R] [--steps "2 4 8 16 ..."] [--out DIR] [--only sfu|janus]
 #
 # Everything runs inside a private network namespace (bench/janus/lib.sh:
 # veth 10.200.0.1/24, which Janus needs because it ignores loopback when
 # gathering); both servers listen on 10.200.0.1, pinned to core --cpu
 # (default 1) with taskset, ours with one worker. For each server, rooms of 2
 # publishers get a rising number of subscribers (--steps), each step a
-# bounded `sfu-load --json` run pinned to --load-cpu (default 0), until
+# bounded `sfu-load --json` run pinned to --load-cpu (default 0; joins at
+# --ramp per second, default 100, so that the ramp is a small part of the
+# averages; then --duration s of media, default 15), until
 # loss exceeds 1 % or the server's core is >= 90 % busy (or a participant
 # fails). Then it prints, per server and as ours/Janus ratios:
 #
@@ -26,18 +28,19 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/janus/lib.sh"
 
-build=$here/../build cpu=1 load_cpu=0 duration=15 out= only=
-steps="2 4 8 16 24 32 48 64 96 128 192 256"
+build=$here/../build cpu=1 load_cpu=0 duration=15 ramp=100 out= only=
+steps="2 4 8 16 32 48 64 96 128 192 256 384 512 768 1024"
 while [ $# -gt 0 ]; do
   case $1 in
     --build) build=$2; shift 2 ;;
     --cpu) cpu=$2; shift 2 ;;
     --load-cpu) load_cpu=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
+    --ramp) ramp=$2; shift 2 ;;
     --steps) steps=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
-    *) sed -n '2,26p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,28p' "$0" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" = 0 ] || { echo "compare.sh: needs root (ip netns)" >&2; exit 2; }
@@ -77,7 +80,7 @@ run_step() {
   local target=$1 url=$2 pid=$3 n=$4 file=$out/$1-$4.json
   ip netns exec "$ns" taskset -c "$load_cpu" timeout --kill-after=5 $((duration + 60)) \
     "$load" --target "$target" --url "$url" --rooms 1 --publishers 2 --subscribers "$n" \
-    --duration "$duration" --server-pid "$pid" --room-prefix "cmp-$n" --bind "$BENCH_PEER_ADDR" --json \
+    --ramp "$ramp" --duration "$duration" --server-pid "$pid" --room-prefix "cmp-$n" --bind "$BENCH_PEER_ADDR" --json \
     >"$file" 2>"$out/$target-$n.log"
   echo "$file"
 }
@@ -126,7 +129,9 @@ if [ "$only" != janus ]; then
   echo "== our SFU (1 worker, core $cpu)"
   # Signaling on the namespace's loopback (anonymous joins need a loopback
   # listener), media on the same private address as Janus'.
-  ip netns exec "$ns" taskset -c "$cpu" "$sfu" --workers 1 --listen 127.0.0.1:8080 \
+  # Rooms as large as the biggest step (the default limit is 100 peers).
+  printf 'limits:\n  max_peers_per_room: 10000\n' >"$work/sfu.yaml"
+  ip netns exec "$ns" taskset -c "$cpu" "$sfu" --config "$work/sfu.yaml" --workers 1 --listen 127.0.0.1:8080 \
     --rtc-listen "$BENCH_ADDR:40000" --no-ice-tcp >"$out/sfu-server.log" 2>&1 &
   SFU_PID=$!
   if wait_tcp "$ns" 127.0.0.1 8080 20; then
@@ -145,43 +150,7 @@ if [ "$only" != sfu ]; then
   janus_stop
 fi
 
-python3 - "$out" <<'PY'
-import json, os, sys
-out = sys.argv[1]
-cal = json.load(open(os.path.join(out, "calibrate.json")))
-floor = cal["forward_pps_per_core"]
-def best(name):
-    path = os.path.join(out, name + ".dat")
-    if not os.path.exists(path):
-        return None
-    rows = [list(map(float, l.split())) for l in open(path) if l.strip()]
-    ok = [r for r in rows if r[3] <= 1.0 and r[1] < 90.0 and r[6] == 0 and r[7] >= r[8] and r[9] == 0]
-    if not ok:
-        return None
-    n, cpu, pps, loss, p50, p99 = ok[-1][:6]
-    ms_per_k = (cpu / 100.0) / pps * 1000.0 * 1000.0 if pps > 0 else float("nan")
-    per_core = pps / (cpu / 100.0) if cpu > 0 else float("nan")
-    stop = open(os.path.join(out, name + ".stop")).read().strip()
-    return dict(n=n, cpu=cpu, pps=pps, p50=p50, p99=p99, ms_per_k=ms_per_k, frac=per_core / floor, stop=stop)
-res = {k: best(k) for k in ("sfu", "janus")}
-print("\n== summary (rooms of 2 publishers, one core per server)")
-print(f"loopback floor: {cal['forward_us_per_packet']:.3f} us per received+sent packet = {floor:,.0f} packets/s per core")
-rows = [("subscribers sustained per core", "n", "{:.0f}"), ("CPU ms per 1,000 forwarded packets", "ms_per_k", "{:.3f}"),
-        ("latency p50 (ms)", "p50", "{:.2f}"), ("latency p99 (ms)", "p99", "{:.2f}"),
-        ("forwarded packets/s at that step", "pps", "{:,.0f}"), ("fraction of the loopback floor", "frac", "{:.3f}")]
-print(f"{'':36}{'ours':>12}{'janus':>12}{'ours/janus':>12}")
-for label, key, fmt in rows:
-    a, b = res["sfu"], res["janus"]
-    va = fmt.format(a[key]) if a else "-"
-    vb = fmt.format(b[key]) if b else "-"
-    ratio = f"{a[key] / b[key]:.2f}" if a and b and b[key] else "-"
-    print(f"{label:36}{va:>12}{vb:>12}{ratio:>12}")
-for name, r in (("ours", res["sfu"]), ("janus", res["janus"])):
-    if r and r["stop"] != "limit":
-        why = "the load generator became the bottleneck" if r["stop"] == "generator" else "the steps ran out"
-        print(f"note: {name} never reached 1 % loss or 90 % CPU ({why}): its subscribers per core is a lower bound;")
-        print(f"      compare CPU ms per 1,000 packets instead, and see {out}/cpu-vs-pps.png")
-PY
+python3 "$here/compare_summary.py" "$out"
 
 if command -v gnuplot >/dev/null; then
   plot="plot "
