@@ -17,6 +17,8 @@
 #
 #   subscribers sustained per core   the last step that stayed within limits
 #   CPU ms per 1,000 forwarded pkts  server CPU time / packets it sent, at that step
+#                                    (CPU and packets/s of sfu-load's steady window,
+#                                    after the ramp)
 #   latency p50 / p99                one-way, publisher -> subscriber, at that step
 #   fraction of the loopback floor   forwarded packets/s per core divided by
 #                                    sfu-loopback-calibrate's recv+send packets/s
@@ -92,7 +94,14 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 s = r.get("server", {})
 lat = r.get("latencyMs", {})
-print(sys.argv[2], s.get("cpuPercentAvg", 0), s.get("packetsOutPerSecond", 0), r.get("lossPercent", 100),
+# CPU and packets/s of the steady window (after the ramp) when there is one.
+st = r.get("steady", {})
+cpu, pps = s.get("cpuPercentAvg", 0), s.get("packetsOutPerSecond", 0)
+if st.get("seconds", 0) > 0:
+    pps = st.get("packetsOutPerSecond", pps)
+    if st.get("serverCpuPercent", -1) >= 0:
+        cpu = st["serverCpuPercent"]
+print(sys.argv[2], cpu, pps, r.get("lossPercent", 100),
       lat.get("p50", 0), lat.get("p99", 0), r.get("failedParticipants", 0), r.get("tracksReceived", 0), r.get("tracksExpected", 0),
       1 if r.get("void") else 0)
 PY

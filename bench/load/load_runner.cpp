@@ -36,6 +36,8 @@ int expected_tracks(const LoadOptions& options, bool publisher) {
   return std::max(0, others) * per_publisher;
 }
 
+constexpr std::chrono::seconds kSteadySettle{3};
+
 struct LoadRunner::Participant {
   ParticipantInfo info;
   std::string room;
@@ -59,6 +61,7 @@ LoadRunner::LoadRunner(asio::io_context& io, const LoadOptions& options, Target&
       ramp_timer_(io),
       end_timer_(io),
       sample_timer_(io),
+      steady_timer_(io),
       rng_(std::random_device{}()) {
   dtls_context_ = dtls::Context::create(std::make_shared<dtls::Certificate>(dtls::Certificate::generate("sfu-load")));
   for (int i = 0; i < options.threads; ++i) threads_.push_back(std::make_unique<MediaThread>(i, dtls_context_, options.bind_ip));
@@ -172,6 +175,14 @@ void LoadRunner::on_remote_offer(Participant& p, const RemoteOffer& offer) {
 void LoadRunner::schedule_ramp(size_t next) {
   if (next >= participants_.size()) {
     // Everyone has started: media for --duration seconds from now.
+    // The steady window starts once the last joins have connected (Janus'
+    // ICE takes about a second) and lasts until the end.
+    if (options_.duration > kSteadySettle.count() + 1) {
+      steady_timer_.expires_after(kSteadySettle);
+      steady_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec && !finishing_) steady_start_ = snapshot();
+      });
+    }
     end_timer_.expires_after(std::chrono::milliseconds(int64_t(options_.duration * 1000)));
     end_timer_.async_wait([this](boost::system::error_code ec) {
       if (!ec) finish();
@@ -214,9 +225,31 @@ void LoadRunner::sample_server() {
   });
 }
 
+LoadRunner::Snapshot LoadRunner::snapshot() const {
+  Snapshot s;
+  s.at = Clock::now();
+  for (const auto& t : threads_) {
+    s.sent += t->live_datagrams_sent();
+    s.received += t->live_datagrams_received();
+  }
+  if (server_.pid != 0) {
+    if (auto p = read_proc_sample(server_.pid)) s.server_cpu = p->cpu_seconds;
+  }
+  return s;
+}
+
 void LoadRunner::finish() {
   if (finishing_) return;
   finishing_ = true;
+  steady_timer_.cancel();
+  if (steady_start_) {
+    const Snapshot end = snapshot();
+    steady_.seconds = std::chrono::duration<double>(end.at - steady_start_->at).count();
+    steady_.datagrams_to_server = end.sent - steady_start_->sent;
+    steady_.datagrams_from_server = end.received - steady_start_->received;
+    steady_.server_cpu_seconds =
+        steady_start_->server_cpu >= 0 && end.server_cpu >= 0 ? end.server_cpu - steady_start_->server_cpu : -1;
+  }
   media_stopped_ = Clock::now();
   self_cpu_at_stop_ = self_cpu_seconds();
   thread_cpu_at_stop_ = self_thread_cpu_seconds();
@@ -270,6 +303,7 @@ Report LoadRunner::run() {
   in.started = started_;
   in.media_stopped = media_stopped_;
   in.server = server_;
+  in.steady = steady_;
   in.self_cpu_seconds = self_cpu_at_stop_ - self_cpu_start_;
   in.self_busiest_thread_percent = busiest_thread_percent(
       thread_cpu_start_, thread_cpu_at_stop_, std::chrono::duration<double>(media_stopped_ - started_).count());

@@ -57,6 +57,15 @@ class LoadRunner {
   void schedule_ramp(size_t next);
   void sample_server();
   void finish();
+  // The steady window's start and end: traffic counted by the media
+  // threads and the server's CPU time.
+  struct Snapshot {
+    Instant at{};
+    uint64_t sent = 0;
+    uint64_t received = 0;
+    double server_cpu = -1;
+  };
+  Snapshot snapshot() const;
 
   boost::asio::io_context& io_;
   const LoadOptions& options_;
@@ -67,6 +76,7 @@ class LoadRunner {
   boost::asio::steady_timer ramp_timer_;
   boost::asio::steady_timer end_timer_;
   boost::asio::steady_timer sample_timer_;
+  boost::asio::steady_timer steady_timer_;
   std::mt19937_64 rng_;
   Instant started_{};
   Instant media_stopped_{};
@@ -77,6 +87,8 @@ class LoadRunner {
   uint64_t udp_drops_start_ = 0;
   uint64_t udp_drops_at_stop_ = 0;
   ServerUsage server_;
+  std::optional<Snapshot> steady_start_;
+  SteadyWindow steady_;
   size_t failed_ = 0;
   bool finishing_ = false;
   std::optional<ProcSample> last_sample_;

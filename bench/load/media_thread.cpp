@@ -161,6 +161,7 @@ void MediaThread::read_socket(Instant now, PeerConnection& pc) {
     ++counters_.recv_syscalls;
     const int n = ::recvmmsg(pc.fd(), b.msgs.data(), kRecvBatch, MSG_DONTWAIT, nullptr);
     if (n <= 0) break;
+    received_ += uint64_t(n);
     for (int i = 0; i < n; ++i) {
       const size_t len = b.msgs[size_t(i)].msg_len;
       pc.on_datagram(now, b.from[size_t(i)], MutBytes(b.data[size_t(i)].data(), len));
@@ -218,6 +219,8 @@ void MediaThread::run() {
     }
     now = Clock::now();
     if (now >= next_service_) service_timers(now);
+    live_sent_.store(batch_.datagrams_sent(), std::memory_order_relaxed);
+    live_received_.store(received_, std::memory_order_relaxed);
   }
   batch_.flush();
   if (!media_stopped_) media_stopped_at_ = Clock::now();

@@ -77,6 +77,11 @@ class MediaThread {
   const std::vector<std::unique_ptr<PeerConnection>>& peer_connections() const { return pcs_; }
   Instant media_stopped_at() const { return media_stopped_at_; }
   const MediaThreadCounters& counters() const { return counters_; }
+  // Any thread, while running: datagrams sent to and received from the
+  // server so far (published once per loop iteration), for the report's
+  // steady-state window.
+  uint64_t live_datagrams_sent() const { return live_sent_.load(std::memory_order_relaxed); }
+  uint64_t live_datagrams_received() const { return live_received_.load(std::memory_order_relaxed); }
 
  private:
   using Command = std::variant<SendPcSpec, ReceivePcSpec>;
@@ -99,6 +104,9 @@ class MediaThread {
   std::thread thread_;
   std::atomic<bool> stop_media_{false};
   std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> live_sent_{0};
+  std::atomic<uint64_t> live_received_{0};
+  uint64_t received_ = 0;  // this thread's count behind live_received_
   std::mutex mutex_;
   std::vector<Command> inbox_;  // guarded by mutex_
   std::vector<Command> taken_;  // the thread's copy

@@ -157,6 +157,15 @@ void add_media(const ReportInput& in, Report& r) {
   r.server_mbps_out = double(t.bytes_in) * 8 / 1e6 / secs;
 }
 
+void add_steady(const ReportInput& in, Report& r) {
+  const SteadyWindow& w = in.steady;
+  if (w.seconds <= 0) return;
+  r.steady_seconds = w.seconds;
+  r.steady_packets_in_per_s = double(w.datagrams_to_server) / w.seconds;
+  r.steady_packets_out_per_s = double(w.datagrams_from_server) / w.seconds;
+  if (w.server_cpu_seconds >= 0) r.steady_server_cpu = 100.0 * w.server_cpu_seconds / w.seconds;
+}
+
 void add_machine(const ReportInput& in, Report& r) {
   r.server_pid = in.server.pid;
   if (!in.server.cpu_percent.empty()) {
@@ -183,6 +192,7 @@ Report build_report(const ReportInput& in) {
   r.duration_s = seconds_between(in.started, in.media_stopped);
   add_participants(in, r);
   add_media(in, r);
+  add_steady(in, r);
   add_machine(in, r);
   return r;
 }
@@ -240,6 +250,11 @@ std::string format_table(const Report& r) {
   for (const auto& e : r.violation_examples) row("  e.g.", e);
   row("server packets in", fmt("%.0f /s  (%.1f Mbit/s)", r.server_packets_in_per_s, r.server_mbps_in));
   row("server packets out", fmt("%.0f /s  (%.1f Mbit/s)", r.server_packets_out_per_s, r.server_mbps_out));
+  if (r.steady_seconds > 0) {
+    row("steady state", fmt("last %.1f s (after the ramp): in %.0f /s, out %.0f /s%s", r.steady_seconds,
+                            r.steady_packets_in_per_s, r.steady_packets_out_per_s,
+                            r.steady_server_cpu >= 0 ? fmt(", server CPU %.1f %%", r.steady_server_cpu).c_str() : ""));
+  }
   if (r.server_pid) {
     row("server CPU", fmt("avg %.1f %%  max %.1f %% of one core (pid %d)", r.server_cpu_avg, r.server_cpu_max,
                           r.server_pid));
@@ -301,6 +316,11 @@ std::string to_json(const Report& r) {
         {"cpuPercentAvg", r.server_cpu_avg},
         {"cpuPercentMax", r.server_cpu_max},
         {"rssMaxMb", r.server_rss_max_mb}}},
+      {"steady",
+       {{"seconds", r.steady_seconds},
+        {"packetsInPerSecond", r.steady_packets_in_per_s},
+        {"packetsOutPerSecond", r.steady_packets_out_per_s},
+        {"serverCpuPercent", r.steady_server_cpu}}},
       {"loadGenerator",
        {{"cpuPercent", r.self_cpu_percent},
         {"cores", r.self_cores},

@@ -31,6 +31,15 @@ struct ServerUsage {
   uint64_t rss_last_kb = 0;
 };
 
+// The steady state: from a few seconds after the last join started (every
+// transport up) to the end of the media, without the ramp.
+struct SteadyWindow {
+  double seconds = 0;  // 0: the run was too short to have one
+  uint64_t datagrams_to_server = 0;
+  uint64_t datagrams_from_server = 0;
+  double server_cpu_seconds = 0;  // -1: not sampled
+};
+
 struct ReportInput {
   std::string target = "sfu";
   std::string config;  // human summary of the flags
@@ -39,6 +48,7 @@ struct ReportInput {
   Instant started{};        // the first join
   Instant media_stopped{};  // publishers stopped
   ServerUsage server;
+  SteadyWindow steady;
   double self_cpu_seconds = 0;
   double self_busiest_thread_percent = 0;  // % of one core
   int cores_used = 1;
@@ -92,6 +102,13 @@ struct Report {
   double server_packets_out_per_s = 0;  // = datagrams they received
   double server_mbps_in = 0;
   double server_mbps_out = 0;
+
+  // The same over the steady window only (steady_seconds 0: none; then
+  // compare tools fall back to the whole-run figures).
+  double steady_seconds = 0;
+  double steady_packets_in_per_s = 0;
+  double steady_packets_out_per_s = 0;
+  double steady_server_cpu = -1;  // % of one core; -1: not sampled
 
   int server_pid = 0;
   double server_cpu_avg = 0;  // % of one core

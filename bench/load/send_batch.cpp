@@ -72,6 +72,7 @@ void SendBatch::flush() {
       counters_->bytes_sent += iov_[sent + size_t(i)].iov_len;
     }
     sent += size_t(r);
+    datagrams_sent_ += uint64_t(r);
   }
   count_ = 0;
 }

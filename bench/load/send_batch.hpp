@@ -44,6 +44,7 @@ class SendBatch {
   void flush();
 
   uint64_t syscalls() const { return syscalls_; }
+  uint64_t datagrams_sent() const { return datagrams_sent_; }  // every flush so far
 
  private:
   bool add_protected(server::Transport& transport, Bytes plain, bool rtcp);
@@ -57,6 +58,7 @@ class SendBatch {
   std::array<iovec, kSlots> iov_{};
   std::array<mmsghdr, kSlots> msgs_{};
   uint64_t syscalls_ = 0;
+  uint64_t datagrams_sent_ = 0;
 };
 
 }  // namespace sfu::load

@@ -38,6 +38,24 @@ TEST(Report, VoidWhenOneGeneratorThreadIsOver70PercentOfACore) {
   EXPECT_DOUBLE_EQ(nlohmann::json::parse(to_json(r))["loadGenerator"]["busiestThreadPercent"].get<double>(), 75);
 }
 
+TEST(Report, SteadyWindowLeavesTheRampOut) {
+  ReportInput in = input(1, 2);
+  in.steady = SteadyWindow{8.0, 8000, 24000, 2.0};  // 8 s: 1000/s in, 3000/s out, 2 CPU s
+  const Report r = build_report(in);
+  EXPECT_DOUBLE_EQ(r.steady_packets_in_per_s, 1000);
+  EXPECT_DOUBLE_EQ(r.steady_packets_out_per_s, 3000);
+  EXPECT_DOUBLE_EQ(r.steady_server_cpu, 25);
+  const auto j = nlohmann::json::parse(to_json(r));
+  EXPECT_DOUBLE_EQ(j["steady"]["serverCpuPercent"].get<double>(), 25);
+  EXPECT_NE(format_table(r).find("steady state"), std::string::npos);
+  // No window (a short run) and no server pid.
+  const Report none = build_report(input(1, 2));
+  EXPECT_EQ(none.steady_seconds, 0);
+  EXPECT_EQ(format_table(none).find("steady state"), std::string::npos);
+  in.steady.server_cpu_seconds = -1;
+  EXPECT_EQ(build_report(in).steady_server_cpu, -1);
+}
+
 TEST(Report, CheckNeedsEveryTrack) {
   const Report r = build_report(input(1, 2));
   EXPECT_EQ(r.tracks_expected, 4u);
