@@ -30,9 +30,17 @@ export function startServer(extraArgs = [], env = {}) {
           url: `${m[1]}://127.0.0.1:${port}`,
           proc,
           log: () => log,
+          // Resolves with the exit code (or the signal that ended it). A
+          // server that already died by a signal has exitCode null and will
+          // not emit 'exit' again; one that does not stop within 45 s (drain
+          // waits up to 30 s) is killed, so a hang becomes a failure.
           stop: () => new Promise((r) => {
-            if (proc.exitCode !== null) return r(proc.exitCode);
-            proc.once('exit', (code) => r(code));
+            if (proc.exitCode !== null || proc.signalCode !== null) return r(proc.exitCode ?? proc.signalCode);
+            const kill = setTimeout(() => {
+              process.stderr.write(`# sfu did not stop within 45 s of SIGTERM; killing it. Its log:\n${log}\n`);
+              proc.kill('SIGKILL');
+            }, 45000);
+            proc.once('exit', (code, signal) => { clearTimeout(kill); r(code ?? signal); });
             proc.kill('SIGTERM');
           }),
         });
@@ -71,7 +79,14 @@ export async function launchBrowser({ denyMedia = false } = {}) {
     context,
     page,
     close: async () => {
-      await context.close().catch(() => {});
+      // A browser that already died can leave close() pending: give up
+      // after 20 s rather than stall the suite.
+      let timer;
+      await Promise.race([
+        context.close().catch(() => {}),
+        new Promise((r) => { timer = setTimeout(() => { process.stderr.write('# browser close timed out\n'); r(); }, 20000); }),
+      ]);
+      clearTimeout(timer);
       rmSync(dir, { recursive: true, force: true });
     },
   };
