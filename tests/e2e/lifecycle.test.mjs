@@ -25,7 +25,7 @@ async function participant(srv, room, name, opts) {
   await joinRoom(b.page, srv, room, name, opts);
   return b;
 }
-const peerIdOf = async (p) => (await p.page.waitForFunction(() => window.sfuDemo.client && window.sfuDemo.client.peerId)).jsonValue();
+const peerIdOf = async (p) => (await p.page.waitForFunction(() => window.sfuDemo && window.sfuDemo.client && window.sfuDemo.client.peerId)).jsonValue();
 
 async function decodes(page, peer, frames = 30, timeoutMs = 45000) {
   const deadline = Date.now() + timeoutMs;
