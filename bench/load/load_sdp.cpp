@@ -62,21 +62,30 @@ sdp::SsrcInfo ssrc_info(uint32_t ssrc, const std::string& cname, const std::stri
   return sdp::SsrcInfo{ssrc, {{"cname", cname}, {"msid", stream + " " + track}}};
 }
 
+// What the audio and video sections of the publisher's offer share: our
+// transport, actpass, sendonly, one msid track in `stream`.
+sdp::MediaSection sendonly_section(sdp::MediaKind kind, const std::string& mid, std::vector<std::string> formats,
+                                   const LocalPcParams& local, const std::string& stream, const char* track) {
+  sdp::MediaSection m;
+  m.kind = kind;
+  m.mid = mid;
+  m.formats = std::move(formats);
+  apply_local(m, local, sdp::Setup::actpass);
+  m.direction = sdp::Direction::sendonly;
+  m.msids = {sdp::Msid{stream, track}};
+  return m;
+}
+
 sdp::MediaSection audio_section(const client::PublisherConfig& config, const LocalPcParams& local,
                                 const std::string& stream) {
   const client::ExtensionIds& ext = config.extensions;
-  sdp::MediaSection m;
-  m.kind = sdp::MediaKind::audio;
-  m.mid = config.audio.mid;
   const uint8_t pt = config.audio.payload_type;
-  m.formats = {std::to_string(pt)};
-  apply_local(m, local, sdp::Setup::actpass);
+  sdp::MediaSection m =
+      sendonly_section(sdp::MediaKind::audio, config.audio.mid, {std::to_string(pt)}, local, stream, "audio");
   add_extmap(m, ext.audio_level, rtp::ext::kAudioLevelUri);
   add_extmap(m, ext.abs_send_time, rtp::ext::kAbsSendTimeUri);
   add_extmap(m, ext.transport_cc, rtp::ext::kTransportWideCcUri);
   add_extmap(m, ext.mid, rtp::ext::kMidUri);
-  m.direction = sdp::Direction::sendonly;
-  m.msids = {sdp::Msid{stream, "audio"}};
   sdp::Codec opus;
   opus.payload_type = pt;
   opus.name = "opus";
@@ -93,20 +102,15 @@ sdp::MediaSection audio_section(const client::PublisherConfig& config, const Loc
 sdp::MediaSection video_section(const client::PublisherConfig& config, bool simulcast, const LocalPcParams& local,
                                 const std::string& stream) {
   const client::ExtensionIds& ext = config.extensions;
-  sdp::MediaSection m;
-  m.kind = sdp::MediaKind::video;
-  m.mid = config.video.mid;
   const uint8_t pt = config.video.payload_type;
   const uint8_t rtx = config.video.rtx_payload_type;
-  m.formats = {std::to_string(pt), std::to_string(rtx)};
-  apply_local(m, local, sdp::Setup::actpass);
+  sdp::MediaSection m = sendonly_section(sdp::MediaKind::video, config.video.mid,
+                                         {std::to_string(pt), std::to_string(rtx)}, local, stream, "video");
   add_extmap(m, ext.abs_send_time, rtp::ext::kAbsSendTimeUri);
   add_extmap(m, ext.transport_cc, rtp::ext::kTransportWideCcUri);
   add_extmap(m, ext.mid, rtp::ext::kMidUri);
   add_extmap(m, ext.rid, rtp::ext::kRidUri);
   add_extmap(m, ext.repaired_rid, rtp::ext::kRepairedRidUri);
-  m.direction = sdp::Direction::sendonly;
-  m.msids = {sdp::Msid{stream, "video"}};
   m.rtcp_rsize = true;
   sdp::Codec vp8;
   vp8.payload_type = pt;

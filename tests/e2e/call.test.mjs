@@ -23,7 +23,7 @@ async function participant(room, name) {
 test('three participants each decode 60+ frames of both others and receive their audio', async () => {
   const room = 'three';
   const ps = [await participant(room, 'ana'), await participant(room, 'ben'), await participant(room, 'cy')];
-  const ids = await Promise.all(ps.map((p) => p.page.waitForFunction(() => window.sfuDemo.client && window.sfuDemo.client.peerId).then((h) => h.jsonValue())));
+  const ids = await Promise.all(ps.map((p) => p.page.waitForFunction(() => window.sfuDemo && window.sfuDemo.client && window.sfuDemo.client.peerId).then((h) => h.jsonValue())));
   const deadline = Date.now() + 45000;
   let last;
   while (Date.now() < deadline) {

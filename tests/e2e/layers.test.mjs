@@ -32,7 +32,7 @@ test('spatial layer 0 brings the low layer within 5 s, layer 2 brings the top on
   const sub = await launchBrowser();
   browsers.push(pub, sub);
   await joinRoom(pub.page, server, 'layers', 'publisher');
-  const pubId = await (await pub.page.waitForFunction(() => window.sfuDemo.client && window.sfuDemo.client.peerId)).jsonValue();
+  const pubId = await (await pub.page.waitForFunction(() => window.sfuDemo && window.sfuDemo.client && window.sfuDemo.client.peerId)).jsonValue();
   await joinRoom(sub.page, server, 'layers', 'watcher', { camera: false });
   // The top layer (1280 wide) arrives once the sender's estimate has ramped up.
   const high = await waitWidth(sub.page, pubId, (w) => w >= 1280, 40000);
