@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <sys/resource.h>
 #include <vector>
 
 #include "server/config.hpp"
@@ -34,7 +35,24 @@ bool is_loopback(const std::string& address) {
   return !ec && a.is_loopback();
 }
 
+// Process-wide settings a server needs before its first socket:
+// - SIGPIPE ignored: a write to a peer that has gone (ICE-TCP through libuv,
+//   which writes with plain write(2); WebSocket and HTTP) must be an EPIPE
+//   error on that one connection, never the end of the process.
+// - The open-file limit raised to the hard limit: every WebSocket, ICE-TCP
+//   connection and socket is a descriptor, and the usual soft limit of 1024
+//   is below what one node serves.
+void prepare_process() {
+  std::signal(SIGPIPE, SIG_IGN);
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+}
+
 int run(const sfu::server::Config& config) {
+  prepare_process();
   sfu::server::WorkerPool workers(config.media);
   workers.start();
   for (size_t i = 0; i < workers.size(); ++i) {

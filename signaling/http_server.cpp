@@ -131,7 +131,7 @@ class HttpServer::Connection : public ConnectionBase, public std::enable_shared_
 
 HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& endpoint, Handler handler, HttpLimits limits,
                        std::shared_ptr<asio::ssl::context> tls)
-    : io_(io), acceptor_(io), handler_(std::move(handler)), tls_(std::move(tls)), limits_(limits),
+    : io_(io), acceptor_(io), accept_pause_(io), handler_(std::move(handler)), tls_(std::move(tls)), limits_(limits),
       connections_(std::make_shared<ConnectionSet>()) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
@@ -148,6 +148,7 @@ void HttpServer::stop() {
   stopped_ = true;
   beast::error_code ec;
   acceptor_.close(ec);
+  accept_pause_.cancel();
   // close() may drop the last reference of a connection: copy the set first.
   auto open = connections_->open;
   for (auto* c : open) c->close();
@@ -158,7 +159,17 @@ uint16_t HttpServer::port() const { return acceptor_.local_endpoint().port(); }
 void HttpServer::accept_next() {
   acceptor_.async_accept(io_, [this](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || stopped_) return;
-    if (!ec) {
+    if (ec) {
+      // Out of descriptors (EMFILE/ENFILE) or a transient error: retrying at
+      // once would spin the control thread until a descriptor frees.
+      ++counters_.accept_errors;
+      accept_pause_.expires_after(std::chrono::milliseconds(100));
+      accept_pause_.async_wait([this](beast::error_code e) {
+        if (!e && !stopped_) accept_next();
+      });
+      return;
+    }
+    {
       if (connections_->open.size() >= limits_.max_connections) {
         ++counters_.connections_refused;
         socket.close(ec);

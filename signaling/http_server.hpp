@@ -1,11 +1,21 @@
 // The HTTP front of the control thread: accepts connections on one endpoint
-// and answers requests through a route table. WebSocket upgrades plug in
-// here later (signaling sessions). Runs on one io_context, one thread.
+// and answers requests through a route table; WebSocket upgrades are handed
+// to the upgrade handler. Runs on one io_context, one thread.
+//
+// Lifetime: a Connection is owned by shared_ptr and kept alive only by the
+// completion handler of its one pending operation (handshake, read, write);
+// when none is pending it is destroyed. The server holds raw pointers to the
+// open ones (ConnectionSet, shared so a connection that outlives the server
+// can still unregister) just to close them on stop(); closing cancels the
+// pending operation, whose handler then releases the connection. An upgrade
+// moves the stream out to a WebSocket session (ws_session.hpp has its own
+// rule) and the Connection ends with that handler.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/http/message.hpp>
@@ -36,6 +46,7 @@ struct HttpCounters {
   uint64_t connections_refused = 0;
   uint64_t requests = 0;
   uint64_t bad_requests = 0;
+  uint64_t accept_errors = 0;  // e.g. EMFILE: accepting pauses 100 ms instead of spinning
 };
 
 class HttpServer {
@@ -81,6 +92,7 @@ class HttpServer {
 
   boost::asio::io_context& io_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer accept_pause_;
   Handler handler_;
   UpgradeHandler upgrade_;
   TlsUpgradeHandler tls_upgrade_;

@@ -21,11 +21,22 @@ void Reply::error(const RpcError& e) const {
 
 template <class NextLayer>
 BasicWsSession<NextLayer>::BasicWsSession(NextLayer stream, WsLimits limits)
-    : ws_(std::move(stream)), limits_(limits), tokens_(limits.request_burst), last_refill_(Clock::now()) {}
+    : ws_(std::move(stream)),
+      close_deadline_(ws_.get_executor()),
+      limits_(limits),
+      tokens_(limits.request_burst),
+      last_refill_(Clock::now()) {}
 
 template <class NextLayer>
 void BasicWsSession<NextLayer>::start(HttpRequest request, HandlerFactory factory) {
-  ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  // A peer that sends nothing for 30 s is pinged; one silent for 60 s (a
+  // vanished host, a dead NAT binding) is gone: the read fails and finish()
+  // runs. Browsers answer pings on their own, so an idle call is never cut.
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = std::chrono::seconds(30);
+  timeouts.idle_timeout = std::chrono::seconds(60);
+  timeouts.keep_alive_pings = true;
+  ws_.set_option(timeouts);
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(beast::http::field::server, "sfu"); }));
   // The 1 MiB limit is enforced here (on_read), not by Beast, so that the
@@ -33,6 +44,7 @@ void BasicWsSession<NextLayer>::start(HttpRequest request, HandlerFactory factor
   ws_.read_message_max(0);
   auto req = std::make_shared<HttpRequest>(std::move(request));
   ws_.async_accept(*req, [self = self(), req, factory = std::move(factory)](beast::error_code ec) {
+    if (self->finished_) return;
     if (ec) return self->finish();
     self->open_ = true;
     self->handler_ = factory(std::weak_ptr<WsSession>(self), *req);
@@ -48,6 +60,7 @@ void BasicWsSession<NextLayer>::read_next() {
 
 template <class NextLayer>
 void BasicWsSession<NextLayer>::on_read(beast::error_code ec, size_t) {
+  if (finished_) return;
   if (ec) return finish();
   if (buffer_.size() > limits_.max_message_bytes) {
     buffer_.consume(buffer_.size());
@@ -122,11 +135,15 @@ void BasicWsSession<NextLayer>::handle_text(std::string_view text) {
 template <class NextLayer>
 void BasicWsSession<NextLayer>::send(std::string text) {
   if (!open_ || closing_) return;
-  queued_bytes_ += text.size();
-  if (queued_bytes_ > limits_.max_queued_bytes) {
+  if (queued_bytes_ + text.size() > limits_.max_queued_bytes) {
+    // The client stopped reading: what it has not taken is dropped, and the
+    // close frame goes out after the frame in flight (if it ever does; the
+    // close deadline tears the socket down otherwise).
+    drop_unsent();
     close(websocket::close_code::policy_error, "client too slow");
     return;
   }
+  queued_bytes_ += text.size();
   if (text.find("\"error\"") != std::string::npos) ++counters_.errors_sent;
   queue_.push_back(std::move(text));
   if (!writing_) write_next();
@@ -134,6 +151,7 @@ void BasicWsSession<NextLayer>::send(std::string text) {
 
 template <class NextLayer>
 void BasicWsSession<NextLayer>::write_next() {
+  if (finished_) return;
   if (queue_.empty()) {
     if (closing_) {
       ws_.async_close(close_reason_, [self = self()](beast::error_code) { self->finish(); });
@@ -142,20 +160,45 @@ void BasicWsSession<NextLayer>::write_next() {
   }
   writing_ = true;
   ws_.text(true);
-  ws_.async_write(boost::asio::buffer(queue_.front()), [self = self()](beast::error_code ec, size_t) {
-    self->writing_ = false;
-    self->queued_bytes_ -= self->queue_.front().size();
-    self->queue_.pop_front();
-    if (ec) return self->finish();
-    self->write_next();
-  });
+  ws_.async_write(boost::asio::buffer(queue_.front()),
+                  [self = self()](beast::error_code ec, size_t) { self->on_written(ec); });
+}
+
+template <class NextLayer>
+void BasicWsSession<NextLayer>::on_written(beast::error_code ec) {
+  // queue_.front() was the frame in flight; it is still there even after
+  // finish() (which keeps it for exactly this moment).
+  writing_ = false;
+  queued_bytes_ -= queue_.front().size();
+  queue_.pop_front();
+  if (finished_) return;
+  if (ec) return finish();
+  write_next();
+}
+
+// Frames not yet handed to Beast; the one in flight (if any) stays.
+template <class NextLayer>
+void BasicWsSession<NextLayer>::drop_unsent() {
+  const size_t keep = writing_ ? 1 : 0;
+  while (queue_.size() > keep) {
+    queued_bytes_ -= queue_.back().size();
+    queue_.pop_back();
+  }
 }
 
 template <class NextLayer>
 void BasicWsSession<NextLayer>::close(websocket::close_code code, std::string_view reason) {
-  if (!open_ || closing_) return;
+  if (!open_) {
+    finish();  // still in the handshake (or already gone): nothing to say goodbye on
+    return;
+  }
+  if (closing_) return;
   closing_ = true;
   close_reason_ = websocket::close_reason(code, reason);
+  close_deadline_.expires_after(kCloseDeadline);
+  close_deadline_.async_wait([self = self()](beast::error_code ec) {
+    if (!ec) self->finish();
+  });
   if (!writing_) write_next();
 }
 
@@ -164,8 +207,11 @@ void BasicWsSession<NextLayer>::finish() {
   if (finished_) return;
   finished_ = true;
   open_ = false;
-  queue_.clear();
+  drop_unsent();
+  close_deadline_.cancel();
   beast::error_code ec;
+  // Cancels the read and any write or close in flight: their handlers run
+  // with an error, see finished_, and release their references.
   beast::get_lowest_layer(ws_).socket().close(ec);
   if (handler_) handler_->on_closed();
 }

@@ -5,7 +5,23 @@
 //   message over 1 MiB        → close 1009
 //   binary frame              → -32600, session stays open
 //   too many requests         → 4029 rate_limited; sustained → close 1008
+//   unsent output over 8 MiB  → close 1008 (the client stopped reading)
 // Control thread only.
+//
+// Lifetime (the one rule for every async object of the control thread):
+// - A session is owned by shared_ptr. Every operation in flight (accept,
+//   read, write, close, the close deadline timer) holds a strong reference
+//   in its completion handler, so the session lives exactly as long as
+//   something is pending; nothing else owns it (Hub and Reply hold weak_ptr).
+// - The handler (Peer) is owned by the session and destroyed with it, after
+//   on_closed() has run exactly once.
+// - finish() is the only teardown: it closes the socket and drops the frames
+//   not yet started. The frame being written stays at queue_.front() until
+//   its write handler runs (Beast reads from it until then); every handler
+//   checks finished_ first and touches nothing else after teardown.
+// - close() sends queued frames, then the close frame; if that has not ended
+//   the session within kCloseDeadline (a peer that stopped reading never
+//   lets the write finish), the socket is torn down.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -103,10 +119,15 @@ class BasicWsSession : public WsSession {
   void handle_text(std::string_view text);
   bool take_token();
   void write_next();
+  void on_written(boost::beast::error_code ec);
   void finish();
+  void drop_unsent();
+
+  static constexpr std::chrono::seconds kCloseDeadline{5};
 
   boost::beast::websocket::stream<NextLayer> ws_;
   boost::beast::flat_buffer buffer_;
+  boost::asio::steady_timer close_deadline_;
   WsLimits limits_;
   std::unique_ptr<SessionHandler> handler_;
   std::deque<std::string> queue_;
