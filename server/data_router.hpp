@@ -80,6 +80,8 @@ class DataRouter {
   // For tests and stats.
   const sctp::Association* association(TransportId id) const;
   size_t queued_bytes(DataConsumerId id) const;
+  size_t producer_count() const { return producers_.size(); }
+  size_t consumer_count() const { return consumers_.size(); }
 
  private:
   struct Endpoint {

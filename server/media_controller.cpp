@@ -22,7 +22,16 @@ void MediaController::close_room(RoomId room) {
   const uint32_t w = it->second;
   --rooms_per_worker_[w];
   room_worker_.erase(it);
-  pool_.worker(w).post([room, &media = pool_.media(w)](Worker&) { media.remove_router(room); });
+  pool_.worker(w).post([room, &media = pool_.media(w)](Worker& worker) {
+    media.remove_router(worker, room);
+    media.publish_counts();
+  });
+}
+
+MediaCounts MediaController::counts() const {
+  MediaCounts total;
+  for (size_t i = 0; i < pool_.size(); ++i) total += pool_.media(i).published_counts();
+  return total;
 }
 
 std::optional<uint32_t> MediaController::worker_of(RoomId room) const {
@@ -31,8 +40,13 @@ std::optional<uint32_t> MediaController::worker_of(RoomId room) const {
   return it->second;
 }
 
-void MediaController::on_router(RoomId room, std::function<void(Worker&, WorkerMedia&, Router&)> fn) {
-  const uint32_t w = open_room(room);
+bool MediaController::on_router(RoomId room, std::function<void(Worker&, WorkerMedia&, Router&)> fn) {
+  auto it = room_worker_.find(room);
+  if (it == room_worker_.end()) {
+    ++stale_commands_;
+    return false;
+  }
+  const uint32_t w = it->second;
   WorkerMedia& media = pool_.media(w);
   // The sink runs on the worker: hop media events to the control thread.
   Router::EventSink sink = [this, room](const MediaEvent& e) {
@@ -43,15 +57,22 @@ void MediaController::on_router(RoomId room, std::function<void(Worker&, WorkerM
   pool_.worker(w).post([&media, room, sink = std::move(sink), fn = std::move(fn)](Worker& worker) {
     Router& r = media.router(worker, room, sink);
     fn(worker, media, r);
+    media.publish_counts();
   });
+  return true;
 }
 
 void MediaController::create_transport(RoomId room, TransportSpec spec,
                                        std::function<void(std::optional<TransportInfo>)> done) {
-  const uint32_t w = open_room(room);
-  auto candidates = pool_.candidates(w);
+  const auto w = worker_of(room);
+  if (!w) {
+    ++stale_commands_;
+    post_([done = std::move(done)] { done(std::nullopt); });
+    return;
+  }
+  auto candidates = pool_.candidates(*w);
   auto ctx = pool_.dtls_context();
-  on_router(room, [this, w, room, spec = std::move(spec), candidates, ctx, done = std::move(done)](
+  on_router(room, [this, w = *w, room, spec = std::move(spec), candidates, ctx, done = std::move(done)](
                       Worker& worker, WorkerMedia& media, Router& router) {
     TransportConfig cfg{.role = TransportRole::server, .local_ice = ice::IceCredentials::generate(),
                         .dtls_context = ctx};
@@ -87,16 +108,18 @@ void MediaController::set_remote_parameters(RoomId room, TransportId id, Transpo
   });
 }
 
-void MediaController::restart_ice(RoomId room, TransportId id, std::function<void(ice::IceCredentials)> done) {
-  on_router(room, [this, id, done = std::move(done)](Worker&, WorkerMedia& media, Router&) {
+void MediaController::restart_ice(RoomId room, TransportId id,
+                                  std::function<void(std::optional<ice::IceCredentials>)> done) {
+  const bool sent = on_router(room, [this, id, done](Worker&, WorkerMedia& media, Router&) {
     Transport* t = media.host().find(id);
-    if (!t) return;
+    if (!t) return post_([done] { done(std::nullopt); });
     const std::string old = t->local_ice().ufrag;
     t->restart_ice(ice::IceCredentials::generate());
     media.host().reindex_ufrag(id, old);
     auto creds = t->local_ice();
     post_([done, creds] { done(creds); });
   });
+  if (!sent) post_([done] { done(std::nullopt); });
 }
 
 void MediaController::enable_sctp(RoomId room, SctpSpec spec) {
@@ -132,10 +155,11 @@ void MediaController::set_producer_paused(RoomId room, ProducerId id, bool pause
 }
 
 void MediaController::add_consumer(RoomId room, ConsumerSpec spec, std::function<void(bool)> done) {
-  on_router(room, [this, spec = std::move(spec), done = std::move(done)](Worker&, WorkerMedia&, Router& r) {
+  const bool sent = on_router(room, [this, spec = std::move(spec), done](Worker&, WorkerMedia&, Router& r) {
     const bool ok = r.add_consumer(spec);
     post_([done, ok] { done(ok); });
   });
+  if (!sent) post_([done] { done(false); });
 }
 
 void MediaController::close_consumer(RoomId room, ConsumerId id) {
@@ -154,11 +178,12 @@ void MediaController::set_preferred_layers(RoomId room, ConsumerId id, int spati
 
 void MediaController::get_stats(RoomId room, std::vector<TransportId> transports, std::vector<ProducerId> producers,
                                 std::vector<ConsumerId> consumers, std::function<void(PeerStats)> done) {
-  on_router(room, [this, transports = std::move(transports), producers = std::move(producers),
-                   consumers = std::move(consumers), done = std::move(done)](Worker&, WorkerMedia& media, Router& r) {
+  const bool sent = on_router(room, [this, transports = std::move(transports), producers = std::move(producers),
+                                     consumers = std::move(consumers), done](Worker&, WorkerMedia& media, Router& r) {
     PeerStats s = r.stats(media.host(), transports, producers, consumers, Clock::now());
     post_([done, s = std::move(s)] { done(s); });
   });
+  if (!sent) post_([done] { done(PeerStats{}); });
 }
 
 }  // namespace sfu::server

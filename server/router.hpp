@@ -79,6 +79,8 @@ class Router {
   const Producer* producer(ProducerId id) const;
   const Consumer* consumer(ConsumerId id) const;
   bool empty() const { return transports_.empty(); }
+  // Adds this room's producers and consumers (media and data) to `c`.
+  void add_counts(MediaCounts& c) const;
 
  private:
   struct RouterTransport {

@@ -60,4 +60,11 @@ PeerStats Router::stats(TransportHost& host, const std::vector<TransportId>& tra
   return out;
 }
 
+void Router::add_counts(MediaCounts& c) const {
+  c.producers += producers_.size();
+  c.consumers += consumers_.size();
+  c.data_producers += data_.producer_count();
+  c.data_consumers += data_.consumer_count();
+}
+
 }  // namespace sfu::server

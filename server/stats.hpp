@@ -13,6 +13,17 @@
 
 namespace sfu::server {
 
+// What lives on a worker (or on all of them): the gauges behind /stats and
+// the churn soak's leak check.
+struct MediaCounts {
+  uint64_t routers = 0, transports = 0, producers = 0, consumers = 0, data_producers = 0, data_consumers = 0;
+  MediaCounts& operator+=(const MediaCounts& o) {
+    routers += o.routers, transports += o.transports, producers += o.producers, consumers += o.consumers;
+    data_producers += o.data_producers, data_consumers += o.data_consumers;
+    return *this;
+  }
+};
+
 // Snapshot of one transport and its streams for getStats.
 struct TransportStats {
   TransportId id = 0;

@@ -6,6 +6,15 @@
 // Loop iteration: timers → I/O (recvmmsg batches, TCP reads, posted tasks)
 // → check phase: flush queued datagrams with sendmmsg and re-arm the timer
 // from the handler's poll_timeout().
+//
+// Lifetime of an ICE-TCP connection: owned by tcp_ (by id) while open.
+// drop_tcp() is the only teardown: it takes it out of tcp_, stops reading
+// and uv_close()s the handle; libuv then completes a pending uv_write with
+// UV_ECANCELED (its callback sees `closing` and touches nothing else) before
+// the close callback deletes the connection. Queued writes die with it.
+// Transports refer to a connection only by id, so a stale id finds nothing.
+// Posted tasks are values run on this loop; the worker outlives them all
+// (stop() joins the thread).
 #pragma once
 
 #include <uv.h>

@@ -13,7 +13,42 @@ Router* WorkerMedia::find_router(RoomId room) {
   return it == routers_.end() ? nullptr : it->second.get();
 }
 
-void WorkerMedia::remove_router(RoomId room) { routers_.erase(room); }
+void WorkerMedia::remove_router(PacketOutput& out, RoomId room) {
+  routers_.erase(room);
+  std::vector<TransportId> orphans;
+  for (const auto& [transport, r] : room_of_)
+    if (r == room) orphans.push_back(transport);
+  for (TransportId id : orphans) {
+    host_.remove(out, id);
+    room_of_.erase(id);
+  }
+}
+
+MediaCounts WorkerMedia::counts() const {
+  MediaCounts c;
+  c.routers = routers_.size();
+  c.transports = host_.size();
+  for (const auto& [room, r] : routers_) r->add_counts(c);
+  return c;
+}
+
+void WorkerMedia::publish_counts() {
+  const MediaCounts c = counts();
+  constexpr auto relaxed = std::memory_order_relaxed;
+  published_.routers.store(c.routers, relaxed);
+  published_.transports.store(c.transports, relaxed);
+  published_.producers.store(c.producers, relaxed);
+  published_.consumers.store(c.consumers, relaxed);
+  published_.data_producers.store(c.data_producers, relaxed);
+  published_.data_consumers.store(c.data_consumers, relaxed);
+}
+
+MediaCounts WorkerMedia::published_counts() const {
+  constexpr auto relaxed = std::memory_order_relaxed;
+  return MediaCounts{published_.routers.load(relaxed),        published_.transports.load(relaxed),
+                     published_.producers.load(relaxed),      published_.consumers.load(relaxed),
+                     published_.data_producers.load(relaxed), published_.data_consumers.load(relaxed)};
+}
 
 Router* WorkerMedia::router_of(TransportId id) {
   auto it = room_of_.find(id);
@@ -29,6 +64,7 @@ void WorkerMedia::on_timeout(PacketOutput& worker, Instant now) {
   if (next_tick_ && now >= *next_tick_) {
     for (auto& [id, r] : routers_) r->on_tick(now);
     next_tick_ = now + kTick;
+    publish_counts();
   }
   if (!routers_.empty() && !next_tick_) next_tick_ = now + kTick;
   if (routers_.empty()) next_tick_.reset();

@@ -3,12 +3,14 @@
 // Worker thread only, except construction.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <unordered_map>
 
 #include "server/room_api.hpp"
 #include "server/router.hpp"
+#include "server/stats.hpp"
 #include "server/transport_host.hpp"
 #include "server/packet_output.hpp"
 #include "server/worker.hpp"
@@ -26,11 +28,19 @@ class WorkerMedia : public WorkerHandler, public TransportHost::Listener {
   // The room's router, created on first use with `sink` for its events.
   Router& router(PacketOutput& out, RoomId room, const Router::EventSink& sink);
   Router* find_router(RoomId room);
-  void remove_router(RoomId room);
+  // Frees the room's router and every transport still bound to the room (a
+  // transport whose creation crossed the room's end on the way back).
+  void remove_router(PacketOutput& out, RoomId room);
   // Routes a transport's media and events to its room's router.
   void bind(TransportId transport, RoomId room) { room_of_[transport] = room; }
   void unbind(TransportId transport) { room_of_.erase(transport); }
   size_t router_count() const { return routers_.size(); }
+  // What lives on this worker, for /stats and leak checks. counts() on the
+  // worker thread; publish_counts() stores them where published_counts()
+  // reads them from any thread (after every command and every tick).
+  MediaCounts counts() const;
+  void publish_counts();
+  MediaCounts published_counts() const;
 
   // WorkerHandler
   void on_datagram(Worker& worker, Instant now, const NetPath& from, MutBytes data) override {
@@ -57,6 +67,9 @@ class WorkerMedia : public WorkerHandler, public TransportHost::Listener {
   std::unordered_map<RoomId, std::unique_ptr<Router>> routers_;
   std::unordered_map<TransportId, RoomId> room_of_;
   std::optional<Instant> next_tick_;
+  struct {
+    std::atomic<uint64_t> routers{0}, transports{0}, producers{0}, consumers{0}, data_producers{0}, data_consumers{0};
+  } published_;
 };
 
 }  // namespace sfu::server

@@ -2,6 +2,7 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
@@ -89,6 +90,24 @@ HttpResponse Front::serve_file(const HttpRequest& req, std::string_view path) {
   return res;
 }
 
+// Open where joins are anonymous (loopback without keys); elsewhere it needs
+// "Authorization: Bearer <token>" with the admin grant.
+HttpResponse Front::stats(const HttpRequest& req) {
+  if (req.method() != http::verb::get) return make_text_response(req, 405, "method not allowed\n");
+  if (!hub_) return make_text_response(req, 503, "no signaling\n");
+  const auto& auth = hub_->auth();
+  if (!auth.anonymous_allowed()) {
+    std::string_view header = req[http::field::authorization];
+    if (!header.starts_with("Bearer ")) return make_text_response(req, 401, "admin token required\n");
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    auto id = auth.authenticate(header.substr(7), "", now);
+    if (!id) return make_text_response(req, 401, std::string(to_string(id.error())) + "\n");
+    if (!id->grants.admin) return make_text_response(req, 403, "the token lacks the admin grant\n");
+  }
+  return make_text_response(req, 200, hub_->stats().dump() + "\n", "application/json");
+}
+
 HttpResponse Front::handle(const HttpRequest& req) {
   const std::string_view target = req.target();
   const std::string_view path = target.substr(0, target.find('?'));
@@ -100,6 +119,7 @@ HttpResponse Front::handle(const HttpRequest& req) {
     return make_text_response(req, 200, "ok\n");
   }
   if (path == "/ws") return make_text_response(req, 426, "WebSocket upgrade required\n");
+  if (path == "/stats") return stats(req);
   if (!read_only) return make_text_response(req, 405, "method not allowed\n");
   if (path == "/" || path.starts_with("/room/")) return serve_file(req, "/index.html");
   return serve_file(req, path);

@@ -44,6 +44,7 @@ class Front {
   template <class Stream>
   bool upgrade(Stream& stream, HttpRequest& req);
   HttpResponse serve_file(const HttpRequest& req, std::string_view path);
+  HttpResponse stats(const HttpRequest& req);
 
   FrontConfig config_;
   HttpServer http_;

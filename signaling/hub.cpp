@@ -36,6 +36,22 @@ size_t Hub::open_sessions() {
   return sessions_.size();
 }
 
+Json Hub::stats() {
+  const server::MediaCounts m = rooms_.media().counts();
+  Json j = Json::object();
+  j["sessions"] = open_sessions();
+  j["rooms"] = rooms_.room_count();
+  j["peers"] = rooms_.peer_count();
+  j["routers"] = m.routers;
+  j["transports"] = m.transports;
+  j["producers"] = m.producers;
+  j["consumers"] = m.consumers;
+  j["dataProducers"] = m.data_producers;
+  j["dataConsumers"] = m.data_consumers;
+  j["staleCommands"] = rooms_.media().stale_commands();
+  return j;
+}
+
 void Hub::on_media_event(server::RoomId room_id, const server::MediaEvent& event) {
   Room* room = rooms_.find_by_id(room_id);
   if (!room) return;

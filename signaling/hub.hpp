@@ -31,6 +31,9 @@ class Hub {
   // socket, including ones that never joined.
   void close_all(const std::string& reason);
   size_t open_sessions();
+  // GET /stats: what lives on this node (sessions, rooms, peers, and the
+  // workers' routers, transports, producers, consumers, data channels).
+  Json stats();
 
   RoomDirectory& rooms() { return rooms_; }
   const Authenticator& auth() const { return auth_; }

@@ -14,6 +14,7 @@ std::string_view default_reason(RpcCode code) {
     case RpcCode::not_found: return "not_found";
     case RpcCode::bad_state: return "bad_state";
     case RpcCode::room_full: return "room_full";
+    case RpcCode::consumer_limit: return "consumer_limit";
     case RpcCode::rate_limited: return "rate_limited";
     case RpcCode::bad_sdp: return "bad_sdp";
     case RpcCode::unavailable: return "unavailable";

@@ -27,6 +27,7 @@ enum class RpcCode : int {
   not_found = 4004,
   bad_state = 4009,
   room_full = 4013,
+  consumer_limit = 4014,  // this server: the peer consumes max_consumers_per_peer already
   rate_limited = 4029,
   bad_sdp = 4100,
   unavailable = 5003,

@@ -7,6 +7,17 @@
 //   stable ──change──► offer sent (awaiting answer) ──answer──► stable
 //                         │  changes meanwhile are folded into the next offer
 //                         └─ 20 s without an answer ──► kicked (negotiation_timeout)
+//
+// Lifetime: a Peer is owned by its WebSocket session (the SessionHandler)
+// and destroyed with it, after on_closed(); the room holds a plain pointer
+// only while the peer is joined (cleanup() removes it, and runs at the
+// latest in the destructor). Everything that calls back later — its two
+// timers, and MediaController results posted back from a worker — captures
+// a weak_ptr to `alive_` and does nothing once the Peer is gone, except
+// what only it can undo: a transport created for a peer that has gone or
+// left is closed by the callback itself. Replies go through Reply, which
+// holds the session weakly. Other peers' calls (notify, on_producer_*)
+// reach it only through the room, i.e. only while it is joined.
 #pragma once
 
 #include <boost/asio/steady_timer.hpp>
@@ -24,8 +35,12 @@
 
 namespace sfu::signaling {
 
-// One m-section of the subscriber connection. Mids are never reused: a
-// removed consumer keeps its section with port 0.
+// One m-section of the subscriber connection. A removed consumer's section
+// is offered with port 0; once an answer has accepted that, the section is
+// recycled for the next new consumer, with a new mid (JSEP §5.2.2: a
+// rejected m-section may be reused; mids are never reused). So the offer
+// stays bounded by the live consumers, whatever the churn:
+//   live ──unwant──► closed ──offer (port 0) answered──► reusable ──want──► live (new mid)
 struct SubscriberSection {
   std::string mid;
   server::media::MediaKind kind = server::media::MediaKind::video;
@@ -37,6 +52,12 @@ struct SubscriberSection {
   bool closed = false;
   bool created = false;      // the consumer exists on the router
   bool application = false;  // the SCTP (data channel) section, not a consumer
+  // The mid this position had in the latest offer sent; empty for a section
+  // the client has never seen. Differs from `mid` only while a recycled
+  // section's new consumer has not been offered yet.
+  std::string known_mid;
+  uint64_t closed_in_offer = 0;  // the offer version that first carried it closed
+  bool reusable = false;         // its removal is answered: free for a new consumer
 };
 
 // getStats result (PROTOCOL.md) from a media snapshot.
@@ -115,7 +136,11 @@ class Peer : public SessionHandler {
 
   // Subscribing.
   void ensure_application_section();
-  void want(const std::shared_ptr<ProducerEntry>& p);
+  // Consumes `p` (a section for it, negotiated soon). False when the peer
+  // is at max_consumers_per_peer.
+  bool want(const std::shared_ptr<ProducerEntry>& p);
+  SubscriberSection& section_for_new_consumer();
+  size_t live_consumers() const;
   void unwant(const std::string& producer_id);
   void schedule_negotiation();
   void negotiate();
@@ -155,6 +180,7 @@ class Peer : public SessionHandler {
   bool sub_remote_known_ = false;
   std::string sub_remote_ufrag_;
   std::vector<SubscriberSection> sections_;
+  uint64_t next_mid_ = 1;  // "0" is the application section
   std::set<std::string> wanted_;  // producer ids this peer consumes
   bool sub_sctp_ = false;  // the subscriber answer accepted the SCTP section
   std::vector<DataConsumerEntry> data_consumers_;

@@ -15,11 +15,6 @@ namespace {
 constexpr uint16_t kDefaultSctpPort = 5000;
 constexpr uint64_t kDefaultMaxMessageSize = 65536;  // RFC 8841 §6.1: absent attribute
 
-bool is_data_section(const sdp::MediaSection& m) {
-  return m.kind == sdp::MediaKind::application && m.protocol.find("SCTP") != std::string::npos &&
-         std::find(m.formats.begin(), m.formats.end(), "webrtc-datachannel") != m.formats.end();
-}
-
 Json consumer_json(const std::string& consumer_id, const DataProducerEntry& dp) {
   Json j = Json::object();
   j["dataConsumerId"] = consumer_id;

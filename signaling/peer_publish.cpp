@@ -41,6 +41,31 @@ void single_stream_ssrcs(const sdp::MediaSection& m, server::ProducerSpec& spec)
   if (!m.ssrcs.empty()) spec.ssrcs = {m.ssrcs.front().ssrc};
 }
 
+// What a publish offer would yield (PROTOCOL.md "Publishing"): sections
+// that become a producer or a data channel, and sections that would but
+// for the token's grants.
+struct OfferYield {
+  int acceptable = 0;
+  int forbidden = 0;
+};
+
+OfferYield weigh_offer(const sdp::SessionDescription& offer, const Grants& grants) {
+  OfferYield y;
+  for (const auto& m : offer.media) {
+    if (m.port == 0 || !m.mid) continue;
+    if (m.kind == sdp::MediaKind::application) {
+      if (is_data_section(m)) ++(grants.publish_data ? y.acceptable : y.forbidden);
+      continue;
+    }
+    if (m.kind != sdp::MediaKind::audio && m.kind != sdp::MediaKind::video) continue;
+    const auto dir = m.effective_direction();
+    if (dir != sdp::Direction::sendonly && dir != sdp::Direction::sendrecv) continue;
+    if (sdp::match_codecs(m, sdp::server_codec_capabilities()).empty()) continue;
+    ++(grants.publish ? y.acceptable : y.forbidden);
+  }
+  return y;
+}
+
 }  // namespace
 
 void Peer::publish(const Json& params, const Reply& reply) {
@@ -62,6 +87,18 @@ void Peer::publish(const Json& params, const Reply& reply) {
   for (const auto& m : offer->media)
     if (m.port != 0 && !m.rtcp_mux && m.kind != sdp::MediaKind::application)
       throw RpcError{RpcCode::bad_sdp, "rtcp-mux is required"};
+  // A first publish must yield something: an offer the server would answer
+  // with every section rejected is an error, not an empty answer. Re-offers
+  // are answered as they are (stopping every section is how a client stops
+  // publishing).
+  if (!pub_transport_) {
+    const OfferYield y = weigh_offer(*offer, grants_);
+    if (y.acceptable == 0 && y.forbidden > 0)
+      throw RpcError{RpcCode::forbidden, "the token's grants allow nothing this offer publishes"};
+    if (y.acceptable == 0)
+      throw RpcError{RpcCode::bad_sdp,
+                     "nothing to accept: no sending audio/video section with a supported codec, no data channel"};
+  }
   // Validate the sources map up front so a bad one fails before any work.
   for (const auto& m : offer->media)
     if (m.mid) (void)source_for(sources == params.end() ? Json() : *sources, *m.mid, server::media::MediaKind::video);
@@ -90,10 +127,10 @@ void Peer::publish(const Json& params, const Reply& reply) {
       pub_remote_ufrag_ = remote->ufrag;
       media.set_remote_parameters(room_->id(), pub_transport_->id, spec);
       media.restart_ice(room_->id(), pub_transport_->id,
-                        [this, alive = std::weak_ptr<bool>(alive_), done](ice::IceCredentials creds) {
+                        [this, alive = std::weak_ptr<bool>(alive_), done](std::optional<ice::IceCredentials> creds) {
                           if (alive.expired()) return;
-                          if (pub_transport_) pub_transport_->local_ice = creds;
-                          done(true);
+                          if (creds && pub_transport_) pub_transport_->local_ice = *creds;
+                          done(creds.has_value());
                         });
       return;
     }
@@ -101,8 +138,15 @@ void Peer::publish(const Json& params, const Reply& reply) {
   }
   pub_remote_ufrag_ = remote->ufrag;
   media.create_transport(room_->id(), spec,
-                         [this, alive = std::weak_ptr<bool>(alive_), done](std::optional<server::TransportInfo> t) {
-                           if (alive.expired()) return;
+                         [this, alive = std::weak_ptr<bool>(alive_), done, media = &media,
+                          room = room_->id()](std::optional<server::TransportInfo> t) {
+                           // The peer may have gone (or left) while the worker built it: then
+                           // nobody will ever close it but us.
+                           if (alive.expired() || left_) {
+                             if (t) media->close_transport(room, t->id);
+                             if (alive.expired()) return;
+                             return done(true);  // answers bad_state: left
+                           }
                            if (t) pub_transport_ = *t;
                            done(t.has_value());
                          });

@@ -24,21 +24,44 @@ void Peer::on_producer_paused(const ProducerEntry& p, bool paused) {
   notify(paused ? "producerPaused" : "producerResumed", Json{{"producerId", p.id}, {"peerId", p.peer_id}});
 }
 
-void Peer::want(const std::shared_ptr<ProducerEntry>& p) {
-  if (p->peer_id == id_ || wanted_.contains(p->id)) return;
+bool Peer::want(const std::shared_ptr<ProducerEntry>& p) {
+  if (p->peer_id == id_ || wanted_.contains(p->id)) return true;
+  if (live_consumers() >= ctx_.rooms.limits().max_consumers_per_peer) return false;
   wanted_.insert(p->id);
   ensure_application_section();
-  SubscriberSection s;
-  s.mid = std::to_string(sections_.size());
+  SubscriberSection& s = section_for_new_consumer();
   s.kind = p->kind;
   s.producer = p;
   s.consumer_id = ctx_.rooms.ids().next("c");
   s.consumer_num = ctx_.rooms.ids().next_number();
   s.ssrc = ctx_.rooms.ids().random_u32();
   if (p->kind == server::media::MediaKind::video) s.rtx_ssrc = ctx_.rooms.ids().random_u32();
-  sections_.push_back(std::move(s));
   dirty_ = true;
   schedule_negotiation();
+  return true;
+}
+
+// A reusable section (its removal answered) or one the client has never
+// seen, else a new one at the end; always with a fresh mid and nothing of
+// the old consumer but the position's known mid.
+SubscriberSection& Peer::section_for_new_consumer() {
+  SubscriberSection* slot = nullptr;
+  for (auto& s : sections_)
+    if (!s.application && s.closed && (s.reusable || s.known_mid.empty())) {
+      slot = &s;
+      break;
+    }
+  if (!slot) slot = &sections_.emplace_back();
+  std::string known = std::move(slot->known_mid);
+  *slot = SubscriberSection{};
+  slot->known_mid = std::move(known);
+  slot->mid = std::to_string(next_mid_++);
+  return *slot;
+}
+
+size_t Peer::live_consumers() const {
+  return size_t(std::count_if(sections_.begin(), sections_.end(),
+                              [](const SubscriberSection& s) { return !s.application && !s.closed; }));
 }
 
 void Peer::ensure_application_section() {
@@ -61,6 +84,12 @@ void Peer::unwant(const std::string& producer_id) {
     s.closed = true;
     s.producer.reset();
     dirty_ = true;
+    if (s.mid != s.known_mid && !s.known_mid.empty()) {
+      // A recycled section whose consumer never reached the client: the
+      // position is back to what the client has, removed and answered.
+      s.mid = s.known_mid;
+      s.reusable = true;
+    }
   }
   schedule_negotiation();
 }
@@ -94,7 +123,15 @@ Json Peer::subscribe(const Json& params, bool subscribe) {
       found_data.push_back(it->second);
     }
   }
-  for (const auto& p : found) subscribe ? want(p) : unwant(p->id);
+  if (subscribe) {
+    size_t added = 0;
+    for (const auto& p : found) added += wanted_.contains(p->id) ? 0 : 1;
+    if (live_consumers() + added > ctx_.rooms.limits().max_consumers_per_peer)
+      throw RpcError{RpcCode::consumer_limit, "more than " +
+                                                  std::to_string(ctx_.rooms.limits().max_consumers_per_peer) +
+                                                  " consumers; unsubscribe from others first"};
+  }
+  for (const auto& p : found) subscribe ? (void)want(p) : unwant(p->id);
   for (const auto& dp : found_data) subscribe ? want_data(dp) : unwant_data(dp->id);
   return Json::object();
 }
@@ -139,8 +176,12 @@ void Peer::ensure_subscriber_transport() {
   // The remote parameters come with the first answer.
   ctx_.rooms.media().create_transport(
       room_->id(), server::TransportSpec{"", "", {}, false},
-      [this, alive = std::weak_ptr<bool>(alive_)](std::optional<server::TransportInfo> t) {
-        if (alive.expired()) return;
+      [this, alive = std::weak_ptr<bool>(alive_), media = &ctx_.rooms.media(),
+       room = room_->id()](std::optional<server::TransportInfo> t) {
+        if (alive.expired() || left_) {  // gone meanwhile: nobody else will close it
+          if (t) media->close_transport(room, t->id);
+          return;
+        }
         sub_transport_pending_ = false;
         if (!t) return kick("transport_failed");
         sub_transport_ = *t;
@@ -149,11 +190,16 @@ void Peer::ensure_subscriber_transport() {
 }
 
 void Peer::send_offer() {
+  // A consumer added and removed in a new section between two offers never
+  // reached the client: that section goes. New sections all sit after the
+  // ones the client knows, so no known m-line moves (JSEP §5.2.2, and
+  // Chrome's "order of m-lines" check).
+  std::erase_if(sections_, [](const SubscriberSection& s) { return s.closed && s.known_mid.empty() && !s.application; });
   sdp::SessionDescription offer = session_skeleton(room_->id() * 1000003 + 2, ++offer_version_);
   sdp::Group bundle{"BUNDLE", {}};
   Json consumers = Json::array();
   const auto& caps = sdp::server_codec_capabilities();
-  for (const auto& s : sections_) {
+  for (auto& s : sections_) {
     sdp::MediaSection m;
     m.kind = s.kind == server::media::MediaKind::audio ? sdp::MediaKind::audio : sdp::MediaKind::video;
     m.mid = s.mid;
@@ -170,12 +216,12 @@ void Peer::send_offer() {
       continue;
     }
     if (s.closed) {
-      m.port = 0;
-      m.formats = {s.kind == server::media::MediaKind::audio ? "111" : "96"};
-      m.direction = sdp::Direction::inactive;
+      if (!s.closed_in_offer) s.closed_in_offer = offer_version_;
+      write_removed_section(m, s.kind == server::media::MediaKind::audio, *sub_transport_);
       offer.media.push_back(std::move(m));
       continue;
     }
+    s.known_mid = s.mid;
     // One format per capability: a publisher may offer two H264 profiles the
     // server serves as one (they share our payload type).
     std::vector<size_t> seen;
@@ -252,6 +298,9 @@ void Peer::subscriber_answer(const Json& params, const Reply& reply) {
   }
   offer_outstanding_ = false;
   answer_timer_.cancel();
+  // Sections whose removal this answer accepted are free for new consumers.
+  for (auto& s : sections_)
+    if (s.closed && s.closed_in_offer && s.closed_in_offer <= offer_version_) s.reusable = true;
   reply.ok(Json::object());
   if (dirty_) schedule_negotiation();
 }
@@ -307,9 +356,9 @@ Json Peer::restart_ice() {
   require_joined();
   if (!sub_transport_ || offer_version_ == 0) return Json::object();  // nothing offered yet: a no-op
   ctx_.rooms.media().restart_ice(room_->id(), sub_transport_->id,
-                                 [this, alive = std::weak_ptr<bool>(alive_)](ice::IceCredentials creds) {
-                                   if (alive.expired() || !sub_transport_) return;
-                                   sub_transport_->local_ice = creds;
+                                 [this, alive = std::weak_ptr<bool>(alive_)](std::optional<ice::IceCredentials> creds) {
+                                   if (alive.expired() || !creds || !sub_transport_) return;
+                                   sub_transport_->local_ice = *creds;
                                    dirty_ = true;
                                    schedule_negotiation();
                                  });

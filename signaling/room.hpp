@@ -4,6 +4,7 @@
 // Control thread only.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -16,6 +17,7 @@
 #include "server/media_controller.hpp"
 #include "signaling/jsonrpc.hpp"
 #include "signaling/sdp_negotiation.hpp"
+#include "signaling/sdp_parser.hpp"
 
 namespace sfu::signaling {
 
@@ -32,6 +34,12 @@ struct SignalingLimits {
   uint32_t max_peers_per_room = 100;
   uint32_t max_rooms = 1000;
   std::chrono::seconds negotiation_timeout{20};  // unanswered subscriberOffer → kicked
+  // Media consumers one peer may hold at once (subscribe beyond it: 4014
+  // consumer_limit). With section recycling a subscriber offer has at most
+  // 2 × this + 1 m-sections (sdp_parser.hpp's kMaxMediaSections is above
+  // that), and a browser's answer to 50 live sections stays under the
+  // protocol's 64 KiB frame limit.
+  uint32_t max_consumers_per_peer = 50;
 };
 
 // A media producer as signaling knows it (PROTOCOL.md producer objects).
@@ -103,7 +111,10 @@ class IdGenerator {
 class RoomDirectory {
  public:
   RoomDirectory(server::MediaController& media, SignalingLimits limits, IceServersConfig ice = {})
-      : media_(media), limits_(limits), ice_(std::move(ice)) {}
+      : media_(media), limits_(limits), ice_(std::move(ice)) {
+    // Our own offers must stay parsable by our own parser (answers mirror them).
+    limits_.max_consumers_per_peer = std::min<uint32_t>(limits_.max_consumers_per_peer, (sdp::kMaxMediaSections - 1) / 2);
+  }
   const IceServersConfig& ice_servers() const { return ice_; }
 
   // The room, created on first use; nullptr when the node is at max_rooms.

@@ -3,7 +3,7 @@
 // ssrc-groups, extmap, rtcp-fb, fmtp and SCTP data channels.
 //
 // The input is untrusted. The parser caps the description at 64 KiB, each
-// line at 4 KiB, the number of m-sections at 64 and the attributes of any
+// line at 4 KiB, the number of m-sections at 256 and the attributes of any
 // one section at 512, so its time and memory are bounded by the input size.
 // It rejects what would confuse the server (see parse_sdp) and keeps every
 // attribute it does not know, so nothing is lost on a round trip through the
@@ -21,7 +21,10 @@ namespace sfu::signaling::sdp {
 
 inline constexpr size_t kMaxSdpSize = 64 * 1024;
 inline constexpr size_t kMaxLineLength = 4096;
-inline constexpr size_t kMaxMediaSections = 64;
+// Above anything the server offers itself: a subscriber offer holds at most
+// 2 × max_consumers_per_peer + 1 sections (signaling/room.hpp), and an
+// answer has as many as its offer. The 64 KiB cap binds long before.
+inline constexpr size_t kMaxMediaSections = 256;
 inline constexpr size_t kMaxAttributesPerSection = 512;
 
 // Why a description was refused: the 1-based line where the problem was

@@ -53,6 +53,29 @@ std::optional<RemoteTransport> remote_transport(const sdp::SessionDescription& s
   return std::nullopt;
 }
 
+void write_removed_section(sdp::MediaSection& m, bool audio, const server::TransportInfo& t) {
+  const auto& caps = sdp::server_codec_capabilities();
+  for (const auto& cap : caps) {
+    if (cap.kind != (audio ? sdp::MediaKind::audio : sdp::MediaKind::video)) continue;
+    auto codecs = sdp::capability_codecs(cap);
+    if (codecs.empty()) continue;
+    m.formats = {std::to_string(codecs.front().payload_type)};
+    m.codecs = {codecs.front()};
+    break;
+  }
+  apply_transport(m, t, sdp::Setup::actpass);
+  m.port = 0;
+  m.connection = sdp::Connection{"IN", "IP4", "0.0.0.0"};
+  m.candidates.clear();
+  m.end_of_candidates = false;
+  m.direction = sdp::Direction::inactive;
+}
+
+bool is_data_section(const sdp::MediaSection& m) {
+  return m.kind == sdp::MediaKind::application && m.protocol.find("SCTP") != std::string::npos &&
+         std::find(m.formats.begin(), m.formats.end(), "webrtc-datachannel") != m.formats.end();
+}
+
 server::media::Codec codec_of(std::string_view name) {
   std::string n(name);
   std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return char(std::tolower(c)); });

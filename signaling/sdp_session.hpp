@@ -32,6 +32,16 @@ struct RemoteTransport {
 };
 std::optional<RemoteTransport> remote_transport(const sdp::SessionDescription& sd, const sdp::MediaSection& m);
 
+// A removed (port 0) audio or video m-section of our offers that every
+// stack we test parses: c=IN IP4 0.0.0.0 (Firefox refuses an m-section
+// without c= when there is none at session level, RFC 8866 §5.7), one
+// codec, a=inactive, and the transport's ICE, fingerprint, setup and
+// rtcp-mux (aiortc refuses sections without them). Keeps m.kind and m.mid.
+void write_removed_section(sdp::MediaSection& m, bool audio, const server::TransportInfo& t);
+
+// An m=application section carrying data channels (SCTP, webrtc-datachannel).
+bool is_data_section(const sdp::MediaSection& m);
+
 server::media::Codec codec_of(std::string_view name);
 // The accepted codecs as the media side's CodecInfo (publisher payload types).
 std::vector<server::media::CodecInfo> codec_infos(const std::vector<sdp::AcceptedCodec>& accepted);
