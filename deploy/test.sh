@@ -3,7 +3,9 @@
 #   1. GCC RelWithDebInfo build: unit tests, loopback integration tests
 #      against the real binary, benchmark smoke run (ctest).
 #   2. GCC build with ThreadSanitizer: the SCTP tests (usrsctp is shared by
-#      every worker thread; SctpThreads.* transfer from several at once).
+#      every worker thread; SctpThreads.* transfer from several at once), then
+#      the signaling chaos test against the whole server binary (control
+#      thread and two media workers under TSan).
 #   3. Clang build with ASan + UBSan: the unit tests again, then every
 #      libFuzzer target for SFU_FUZZ_SECONDS each (default 20), failing on
 #      any finding.
@@ -23,11 +25,15 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSFU_BUILD_TESTS
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 900
 
-phase "[2/3] GCC ThreadSanitizer build: SCTP tests"
+phase "[2/3] GCC ThreadSanitizer build: SCTP tests, chaos against the server"
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSFU_SANITIZE=thread \
   -DSFU_BUILD_TESTS=ON -DSFU_BUILD_BENCH=OFF -DSFU_E2E=OFF >/dev/null
-cmake --build build-tsan -j "$jobs" --target sfu_sctp_tests
+cmake --build build-tsan -j "$jobs" --target sfu_sctp_tests sfu
 TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/sfu_sctp_tests
+# A race report aborts the server (halt_on_error), which the test reports
+# with the server's log tail; exitcode=66 also fails a report at exit.
+TSAN_OPTIONS="halt_on_error=1 exitcode=66" SFU_CHAOS_SECONDS=15 \
+  python3 tests/integration/chaos_test.py build-tsan/server/sfu
 
 phase "[3/3] Clang ASan+UBSan build: unit tests and fuzzers (${fuzz_seconds}s each)"
 CC=clang CXX=clang++ cmake -S . -B build-san -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

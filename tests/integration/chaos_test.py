@@ -19,6 +19,7 @@ import json
 import os
 import random
 import signal
+import subprocess
 import sys
 import time
 import unittest
@@ -343,14 +344,15 @@ class ChaosTest(unittest.TestCase):
 
     # Checks shared by the scenarios.
 
-    def check_serving(self, during, publish_too=True):
+    def check_serving(self, during, publish_too=True, room=None, token=None):
         """Alive, /healthz 200, and a fresh client can join (and publish)."""
         self.require_alive(during)
         status, _ = self.sfu.http_get("/healthz")
         self.require(status == 200, f"/healthz answered {status} after {during}")
 
         async def fresh():
-            c = await connect_and_join(self.sfu.port, "fresh-" + during.split()[0])
+            c = await connect_and_join(self.sfu.port, room or "fresh-" + during.split()[0],
+                                       **({"token": token} if token else {}))
             if publish_too:
                 result = await publish(c, self.rng)
                 self.require(len(result["producers"]) == 2, f"fresh publish after {during}: {result['producers']}")
@@ -358,13 +360,13 @@ class ChaosTest(unittest.TestCase):
 
         self.run_async(fresh(), 15)
 
-    def check_rooms_empty(self, rooms, during):
+    def check_rooms_empty(self, rooms, during, token=None):
         """A fresh peer in each room sees nobody and no producer."""
         async def look():
             left_over = {}
             for room in rooms:
                 c = await Client.connect(self.sfu.port)
-                joined = await c.join(room)
+                joined = await c.join(room, **({"token": token} if token else {}))
                 if joined["peers"] or joined["producers"]:
                     left_over[room] = (len(joined["peers"]), len(joined["producers"]))
                 await end_session(c, "leave", self.rng)
@@ -585,11 +587,18 @@ class ChaosTest(unittest.TestCase):
     def test_e_reconnect_loop(self):
         kinds = collections.Counter()
 
+        # With keys, as a deployment runs: every reconnect presents the same token.
+        self.sfu.stop(signal.SIGKILL, timeout=5)
+        secret = "0123456789abcdef0123456789abcdef"
+        self.sfu = start_sfu(SFU, "--api-key", f"main={secret}")
+        token = subprocess.run([SFU, "token", "--api-key", f"main={secret}", "--room", "reconnect", "--identity",
+                                "looper", "--ttl", "600"], capture_output=True, text=True, check=True).stdout.strip()
+
         async def scenario():
             port = self.sfu.port
-            observer = await connect_and_join(port, "reconnect")
+            observer = await connect_and_join(port, "reconnect", token=token)
             for _ in range(200):
-                c = await Client.connect(port, room="reconnect")  # the room from the query string
+                c = await Client.connect(port, room="reconnect", token=token)  # room and token from the query
                 await c.join()
                 request = self.rng.choice(("getStats", "relay", "trickle"))
                 params = {"to": observer.peer_id, "data": "hi"} if request == "relay" else {}
@@ -606,13 +615,13 @@ class ChaosTest(unittest.TestCase):
             return counts
 
         counts = self.run_async(scenario(), 120, "the reconnect loop")
-        report(f"e reconnect loop: 200 sessions {dict(kinds)}; the observer saw {counts['peerJoined']} joins, "
+        report(f"e reconnect loop: 200 sessions with one token {dict(kinds)}; the observer saw {counts['peerJoined']} joins, "
                f"{counts['peerLeft']} leaves, {counts['relayed']} relays ({self.elapsed()})")
         self.require_alive("the reconnect loop")
         self.require(counts["peerJoined"] == 200 and counts["peerLeft"] == 200,
                      f"the observer saw {counts['peerJoined']} peerJoined and {counts['peerLeft']} peerLeft of 200")
-        self.check_rooms_empty(["reconnect"], "the reconnect loop")
-        self.check_serving("the reconnect loop", publish_too=False)
+        self.check_rooms_empty(["reconnect"], "the reconnect loop", token=token)
+        self.check_serving("the reconnect loop", publish_too=False, room="reconnect", token=token)
         self.check_clean_exit()
 
     # f. Media in one room must not notice the chaos in the others.
