@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "ice/candidate.hpp"
 #include "ice/stun_builder.hpp"
 
 namespace sfu::ice {
@@ -51,6 +52,9 @@ void LiteAgent::restart(IceCredentials local) {
   local_ = std::move(local);
   key_ = IntegrityKey::from_password(local_.pwd);
   remote_ufrag_.clear();  // the peer's restart offer brings a new one
+  // Nominations belong to the old generation (§9); the selected path keeps
+  // carrying media until the peer nominates again.
+  for (auto& p : paths_) p.nominated = false;
 }
 
 bool LiteAgent::verify_request(const StunView& msg, const Path& from) {
@@ -104,23 +108,42 @@ void LiteAgent::handle_stun(Instant now, const Path& from, const StunView& msg) 
   if (!verify_request(msg, from)) return;
 
   PathState& p = remember(now, from);
-  const bool on_selected = selected_ && &p == &paths_[*selected_];
   std::array<uint8_t, kTxSize> buf{};
   MutBytes reply = make_binding_success(buf, msg, from.remote, key_);
   queue(from, reply);
 
   if (state_ == IceState::new_) set_state(IceState::checking);
+  // §6.1.2.3 with the peer controlling: G = its candidate's PRIORITY (the
+  // check carries it), D = our host candidate's.
+  const uint64_t g = msg.priority().value_or(0);
+  const uint64_t d = host_priority(from.is_tcp() ? CandidateProtocol::tcp : CandidateProtocol::udp, 0);
+  p.pair_priority = (std::min(g, d) << 32) + 2 * std::max(g, d) + (g > d ? 1 : 0);
   if (msg.use_candidate()) {
     ++counters_.nominations;
-    const size_t index = size_t(&p - paths_.data());
-    if (selected_ != index) {
-      selected_ = index;
-      IceEvent e{IceEvent::Type::selected_path_changed, state_, from};
-      if (ev_count_ < events_.size()) events_[(ev_head_ + ev_count_++) % events_.size()] = e;
-    }
-    if (state_ != IceState::connected) set_state(IceState::connected);
+    p.nominated = true;
   }
-  if (on_selected || msg.use_candidate()) consent_deadline_ = now + config_.consent_timeout;
+  reselect(now);
+  // RFC 7675: consent is a valid check on the path media uses.
+  if (selected_ && &p == &paths_[*selected_]) consent_deadline_ = now + config_.consent_timeout;
+}
+
+void LiteAgent::reselect(Instant now) {
+  std::optional<size_t> best;
+  for (size_t i = 0; i < paths_.size(); ++i) {
+    const PathState& p = paths_[i];
+    if (!p.in_use || !p.nominated || now - p.last_valid_check >= kNominationFresh) continue;
+    // Ties keep the current path.
+    if (!best || p.pair_priority > paths_[*best].pair_priority ||
+        (p.pair_priority == paths_[*best].pair_priority && selected_ == i))
+      best = i;
+  }
+  if (!best || best == selected_) return;
+  if (selected_ && selected_ != best) ++counters_.reselections;
+  selected_ = best;
+  IceEvent e{IceEvent::Type::selected_path_changed, state_, paths_[*best].path};
+  if (ev_count_ < events_.size()) events_[(ev_head_ + ev_count_++) % events_.size()] = e;
+  consent_deadline_ = paths_[*best].last_valid_check + config_.consent_timeout;
+  if (state_ != IceState::connected) set_state(IceState::connected);
 }
 
 LiteAgent::PathState& LiteAgent::remember(Instant now, const Path& from) {
@@ -141,7 +164,7 @@ LiteAgent::PathState& LiteAgent::remember(Instant now, const Path& from) {
     ++counters_.path_limit_evictions;
     slot = oldest;
   }
-  *slot = PathState{from, now, true};
+  *slot = PathState{from, now, true, false, 0};
   return *slot;
 }
 

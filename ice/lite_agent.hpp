@@ -1,14 +1,22 @@
 // ICE-lite agent (RFC 8445 §2.5, §7.3 as the controlled, lite side), sans-IO.
 //
 // The SFU never sends checks: it answers the browser's binding requests,
-// learns remote paths from them, and follows the browser's nominations.
+// learns remote paths from them, and follows the browser's nominations:
+// of the nominated paths with a valid check in the last kNominationFresh,
+// the one whose pair has the highest priority carries media (RFC 8445
+// §8.1.1; pair priority §6.1.2.3 from the check's PRIORITY and our host
+// candidate's). A browser that nominates aggressively (Firefox: every check
+// has USE-CANDIDATE, and a late ICE-TCP check may arrive after the UDP one)
+// so never moves media to a worse path; one whose best path went silent
+// (a network change) moves to the next nominated path at its next check.
 //
 //            valid check                          valid check with USE-CANDIDATE
-//   ┌─────┐ (answered, path   ┌──────────┐        (path selected; a later one on
-//   │ new ├─ remembered) ───► │ checking ├──────► another path re-selects)
+//   ┌─────┐ (answered, path   ┌──────────┐        (the best fresh nominated path
+//   │ new ├─ remembered) ───► │ checking ├──────► is selected)
 //   └─────┘                   └──────────┘        ┌───────────┐
-//                                                 │ connected │ ◄─┐ valid checks keep
-//                                                 └─────┬─────┘ ──┘ consent fresh
+//                                                 │ connected │ ◄─┐ valid checks on the
+//                                                 └─────┬─────┘ ──┘ selected path keep
+//                                                       │           consent fresh
 //                            no valid check on the      │
 //                            selected path for 30 s     ▼
 //                            (RFC 7675 §5.1)       ┌────────┐
@@ -61,6 +69,7 @@ struct IceCounters {
   uint64_t role_conflicts = 0;
   uint64_t not_requests = 0;  // indications / responses: a lite agent ignores them
   uint64_t nominations = 0;
+  uint64_t reselections = 0;  // media moved from one nominated path to another
   uint64_t path_limit_evictions = 0;
 };
 
@@ -81,6 +90,9 @@ struct IceTransmit {
 class LiteAgent {
  public:
   static constexpr size_t kMaxPaths = 8;
+  // A nomination counts while its path has had a valid check this recently
+  // (browsers check a selected pair every 2.5-6 s, RFC 7675 §5.1).
+  static constexpr Duration kNominationFresh = seconds(10);
 
   LiteAgent(IceCredentials local, IceAgentConfig config = {});
 
@@ -120,11 +132,15 @@ class LiteAgent {
     Path path;
     Instant last_valid_check{};
     bool in_use = false;
+    bool nominated = false;
+    uint64_t pair_priority = 0;  // RFC 8445 §6.1.2.3, from the latest check
   };
 
   bool verify_request(const StunView& msg, const Path& from);
   void respond_error(const StunView& msg, const Path& from, uint16_t code, bool with_integrity);
   PathState& remember(Instant now, const Path& from);
+  // Selects the best fresh nominated path (see the top of this file).
+  void reselect(Instant now);
   void set_state(IceState s);
   void queue(const Path& to, MutBytes message);
 

@@ -23,6 +23,7 @@ struct CheckOptions {
   bool unknown_required = false;
   bool with_username = true;
   StunClass cls = StunClass::request;
+  uint32_t priority = 0x6e7f1eff;  // a host candidate's, as Chrome computes it
 };
 
 // A binding request as Chrome sends it (RFC 8445 §7.2.2).
@@ -39,7 +40,7 @@ std::vector<uint8_t> make_check(const CheckOptions& o, uint8_t txid_seed = 1) {
   } else {
     b.add_ice_controlling(0x1122334455667788ull);
   }
-  b.add_priority(0x6e7f1eff);
+  b.add_priority(o.priority);
   if (o.use_candidate) b.add_use_candidate();
   if (o.unknown_required) b.add_uint32(StunAttr(0x7777), 1);
   const IntegrityKey key = IntegrityKey::from_password(o.pwd);
@@ -110,13 +111,60 @@ TEST_F(LiteAgentTest, UseCandidateNominatesAndRenominationFollows) {
   EXPECT_EQ(agent.state(), IceState::connected);
   EXPECT_EQ(agent.selected_path(), udp_a);
 
-  check(tcp_c, {.use_candidate = true}, 2);  // the browser moves to ICE-TCP
+  check(udp_b, {.use_candidate = true, .priority = 0x7e7f1eff}, 2);  // a better pair is nominated
   ev = events();
   ASSERT_EQ(ev.size(), 1u);
-  EXPECT_EQ(ev[0].selected_path, tcp_c);
-  EXPECT_EQ(agent.selected_path(), tcp_c);
-  check(tcp_c, {.use_candidate = true}, 3);  // same nomination again: no event
+  EXPECT_EQ(ev[0].selected_path, udp_b);
+  EXPECT_EQ(agent.selected_path(), udp_b);
+  check(udp_b, {.use_candidate = true, .priority = 0x7e7f1eff}, 3);  // same nomination again: no event
   EXPECT_TRUE(events().empty());
+}
+
+// RFC 8445 §8.1.1: with several nominated pairs, the highest-priority one.
+// Firefox nominates on every check and its ICE-TCP check may land last; the
+// media must stay on UDP, and Firefox's later checks on UDP (without
+// USE-CANDIDATE) keep consent fresh (RFC 7675).
+TEST_F(LiteAgentTest, Rfc8445_8_1_1_LateLowerPriorityNominationDoesNotWin) {
+  check(udp_a, {.use_candidate = true, .priority = 0x7e7f1eff});
+  events();
+  check(tcp_c, {.use_candidate = true, .priority = 0x6e7f1eff}, 2);  // ICE-TCP, lower priority, later
+  EXPECT_TRUE(events().empty());
+  EXPECT_EQ(agent.selected_path(), udp_a);
+  for (int i = 0; i < 20; ++i) {  // 100 s of consent checks on UDP only
+    advance(seconds(5));
+    check(udp_a, {.priority = 0x7e7f1eff}, uint8_t(10 + i));
+  }
+  EXPECT_EQ(agent.state(), IceState::connected);
+  EXPECT_EQ(agent.selected_path(), udp_a);
+  EXPECT_EQ(agent.counters().reselections, 0u);
+}
+
+// Same priorities on both paths: UDP's pair is higher, since our host UDP
+// candidate has the higher priority (RFC 6544 §4.2).
+TEST_F(LiteAgentTest, EqualPeerPrioritiesPreferOurUdpCandidate) {
+  check(tcp_c, {.use_candidate = true});
+  check(udp_a, {.use_candidate = true}, 2);
+  EXPECT_EQ(agent.selected_path(), udp_a);
+  check(tcp_c, {.use_candidate = true}, 3);
+  EXPECT_EQ(agent.selected_path(), udp_a);
+}
+
+// A network change: the best path goes silent, the peer keeps checking (and
+// nominating) another one; media moves there once the silent one is stale.
+TEST_F(LiteAgentTest, SilentBestPathGivesWayToAFreshNominatedOne) {
+  check(udp_a, {.use_candidate = true, .priority = 0x7e7f1eff});
+  check(tcp_c, {.use_candidate = true, .priority = 0x6e7f1eff}, 2);
+  events();
+  for (int i = 0; i < 3; ++i) {
+    advance(seconds(4));
+    check(tcp_c, {.use_candidate = true, .priority = 0x6e7f1eff}, uint8_t(20 + i));
+  }
+  EXPECT_EQ(agent.selected_path(), tcp_c);
+  auto ev = events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].selected_path, tcp_c);
+  EXPECT_EQ(agent.counters().reselections, 1u);
+  EXPECT_EQ(agent.state(), IceState::connected);
 }
 
 TEST_F(LiteAgentTest, BadIntegrityGets401WithoutIntegrityAndChangesNothing) {
