@@ -314,7 +314,9 @@ void Router::allocate(TransportId, RouterTransport& t, Instant now) {
 // then screen share, then camera video), the producer's measured bitrate per
 // spatial layer split over temporal layers (L1T3: TL0 ≈ 60 %, TL1 ≈ 80 %
 // cumulative), the subscriber's preferred maximum and what is forwarded now.
-// Layers the publisher is not sending cannot be chosen.
+// Layers the publisher is not sending (no packet for 2 s) cost 0, which the
+// allocator reads as "not available": they cannot be chosen and take no
+// budget, so a silent producer (audio included) never prices others out.
 bwe::AllocationInput Router::describe_for_allocation(const Consumer& c, const Producer& p, Instant now) const {
   bwe::AllocationInput in;
   in.id = uint32_t(c.id());
@@ -326,10 +328,10 @@ bwe::AllocationInput Router::describe_for_allocation(const Consumer& c, const Pr
   for (int s = 0; s < p.layer_count() && s < int(bwe::kMaxSpatialLayers); ++s) {
     const ProducerLayer& l = p.layer(s);
     const bool active = l.stream && now - l.last_packet < seconds(2);
-    const uint64_t bps = active ? std::max<uint64_t>(l.stream->bitrate_bps(now), 1) : UINT32_MAX;
+    const uint64_t bps = active ? std::max<uint64_t>(l.stream->bitrate_bps(now), 1) : 0;
     for (size_t t = 0; t < bwe::kMaxTemporalLayers; ++t)
-      in.bitrate_bps[size_t(s)][t] = active ? uint32_t(std::min<double>(double(bps) * kTemporalShare[t], UINT32_MAX - 1.0))
-                                            : UINT32_MAX;
+      in.bitrate_bps[size_t(s)][t] =
+          active ? uint32_t(std::clamp<double>(double(bps) * kTemporalShare[t], 1.0, UINT32_MAX - 1.0)) : 0;
     if (active) highest_active = s;
   }
   const auto current = c.forwarder().current_layers();

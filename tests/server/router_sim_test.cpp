@@ -312,5 +312,32 @@ TEST(RouterSim, PliReachesPublisherCoalesced) {
   EXPECT_GE(keys, 1u);
 }
 
+// Issue: one announced producer that never sends (a publisher whose ICE or
+// DTLS failed, or whose network died while its WebSocket lives) must not
+// price every video out: a stream with no recent packets costs nothing.
+TEST(RouterSim, SilentProducerCostsNothingInAllocation) {
+  RouterRoom room(11);
+  room.add_publisher();
+  auto& sub = room.add_subscriber(0);
+  const server::TransportId publisher = room.world.client(0).server_id;
+  const server::TransportId subscriber = room.world.client(sub.client).server_id;
+  room.world.router().add_producer(server::ProducerSpec{.id = 99, .transport = publisher, .kind = MediaKind::audio,
+                                                        .source = server::ProducerSource::microphone,
+                                                        .mid = "silent", .codecs = {RouterRoom::opus()},
+                                                        .ssrcs = {4242}});
+  ASSERT_TRUE(room.world.router().add_consumer(server::ConsumerSpec{
+      .id = 9999, .producer = 99, .transport = subscriber, .ssrc = 7777, .codecs = {RouterRoom::opus()}}));
+  room.start();
+  room.world.run_for(seconds(5));  // past the estimator's ramp and the 2 s silence rule
+  const uint64_t before = room.video_stats(sub).packets;
+  room.world.run_for(seconds(3));
+  const uint64_t packets = room.video_stats(sub).packets - before;
+  std::printf("beside a silent producer: layer %d, %llu video packets in 3 s\n", room.layer(sub.video),
+              (unsigned long long)packets);
+  EXPECT_EQ(room.layer(sub.video), 2);
+  EXPECT_GT(packets, 300u) << "video keeps flowing";
+}
+
+
 }  // namespace
 }  // namespace sfu::test
