@@ -10,6 +10,7 @@
 #include "rtp/rtcp/full_intra_request.hpp"
 #include "rtp/rtcp/picture_loss_indication.hpp"
 #include "rtp/rtcp/receiver_report.hpp"
+#include "rtp/rtcp/remb.hpp"
 #include "rtp/rtcp/sdes.hpp"
 #include "rtp/rtcp/sender_report.hpp"
 #include "rtp/rtcp/transport_cc.hpp"
@@ -95,6 +96,12 @@ void Router::on_subscriber_rtcp(TransportId tid, RouterTransport& t, Instant now
       case rtcp::MessageKind::transport_cc: {
         auto fb = rtcp::parse_transport_cc(*p);
         if (fb && t.estimator) t.estimator->on_feedback(now, *fb);
+        break;
+      }
+      case rtcp::MessageKind::remb: {
+        // Only for subscribers without transport-cc (bandwidth_estimator.hpp).
+        auto remb = rtcp::RembView::parse(*p);
+        if (remb && t.estimator) t.estimator->on_remb(now, remb->bitrate_bps);
         break;
       }
       case rtcp::MessageKind::receiver_report: {

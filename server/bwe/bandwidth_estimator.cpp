@@ -186,6 +186,8 @@ BandwidthEstimator::BandwidthEstimator(const BweConfig& config)
       initial_probe_pending_(config.initial_probing) {}
 
 uint16_t BandwidthEstimator::on_packet_sent(Instant send_time, size_t size, PacketFlags flags) {
+  if (!first_sent_) first_sent_ = send_time;
+  no_feedback_ = !transport_cc_seen_ && !remb_bps_ && send_time - *first_sent_ >= kNoFeedbackGrace;
   // Media sent while a cluster is being sent is part of it (as libwebrtc's
   // pacer does): the cluster measures everything that crossed the link, and
   // its padding only makes up the difference to the target rate.
@@ -195,6 +197,8 @@ uint16_t BandwidthEstimator::on_packet_sent(Instant send_time, size_t size, Pack
 }
 
 void BandwidthEstimator::on_feedback(Instant now, const rtp::rtcp::TransportCcView& feedback) {
+  transport_cc_seen_ = true;
+  no_feedback_ = false;
   const FeedbackSummary summary = history_.on_feedback(now, feedback);
   const auto acked = history_.acked_bitrate_bps();
   delay_.update(now, summary.received, acked);
@@ -215,8 +219,16 @@ void BandwidthEstimator::on_rtt(Duration rtt) {
   loss_.set_rtt(rtt);
 }
 
+void BandwidthEstimator::on_remb(Instant, uint64_t bps) {
+  if (transport_cc_seen_) return;
+  remb_bps_ = bps;
+  no_feedback_ = false;
+}
+
 uint64_t BandwidthEstimator::estimate_bps() const {
-  return std::clamp(std::min(delay_.estimate_bps(), loss_.estimate_bps()), config_.min_bps, config_.max_bps);
+  if (!transport_cc_seen_ && remb_bps_) return std::clamp(*remb_bps_, config_.min_bps, config_.max_bps);
+  const uint64_t gcc = std::clamp(std::min(delay_.estimate_bps(), loss_.estimate_bps()), config_.min_bps, config_.max_bps);
+  return no_feedback_ ? std::max(gcc, std::min(kNoFeedbackFloorBps, config_.max_bps)) : gcc;
 }
 
 void BandwidthEstimator::request_probe(Instant now, uint64_t target_bps) {

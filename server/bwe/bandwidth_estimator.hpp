@@ -8,6 +8,16 @@
 //                                                     └► ProbeController (probe results)
 //   estimate_bps() = min(delay-based, loss-based)     (draft-ietf-rmcat-gcc-02 §6)
 //
+// Subscribers that give no transport-cc feedback (it was not negotiated,
+// as with aiortc):
+//   * with REMB (draft-alvestrand-rmcat-remb-03: the receiver's own
+//     estimate), the latest REMB is the estimate, within [min_bps, max_bps];
+//   * with no congestion feedback at all kNoFeedbackGrace after the first
+//     packet, the estimate is at least kNoFeedbackFloorBps: we cannot see
+//     their link, and starving them at the start estimate forever (300
+//     kbit/s pauses a camera) is worse than sending one good layer.
+// Once transport-cc feedback has arrived, REMB is ignored.
+//
 // Probing (libwebrtc's ProbeController / ProbeBitrateEstimator behaviour):
 //   * initial exponential probing (optional): clusters at 3x and 6x the start
 //     bitrate; while a result reaches 70 % of the highest cluster's target
@@ -154,6 +164,11 @@ class BandwidthEstimator {
 
   // A round-trip time measurement (from RTCP RR/DLSR or STUN consent checks).
   void on_rtt(Duration rtt);
+  // A REMB from the receiver (its estimate of what it can take).
+  void on_remb(Instant now, uint64_t bps);
+
+  static constexpr uint64_t kNoFeedbackFloorBps = 2'000'000;
+  static constexpr Duration kNoFeedbackGrace = seconds(3);
 
   // The estimate: min(delay-based, loss-based), in [min_bps, max_bps].
   uint64_t estimate_bps() const;
@@ -188,6 +203,10 @@ class BandwidthEstimator {
   LossBasedEstimator loss_;
   ProbeController probes_;
   std::optional<ProbeResult> last_probe_;
+  bool transport_cc_seen_ = false;
+  std::optional<uint64_t> remb_bps_;
+  std::optional<Instant> first_sent_;
+  bool no_feedback_ = false;  // kNoFeedbackGrace passed without any
   bool initial_probe_pending_;
 };
 

@@ -250,5 +250,43 @@ TEST(BandwidthEstimatorProbe, InitialProbingStartsOnFirstPoll) {
   EXPECT_EQ(bwe.estimate_bps(), 300'000u);
 }
 
+// Subscribers without transport-cc (aiortc negotiates REMB only): the
+// receiver's REMB is the estimate; it stops counting once transport-cc
+// feedback arrives (the over-the-link sim sends transport-cc).
+TEST(BandwidthEstimatorRemb, RembIsTheEstimateWithoutTransportCc) {
+  BandwidthEstimator bwe(BweConfig{.initial_probing = false});
+  Instant now = from_micros(1'000'000);
+  bwe.on_packet_sent(now, 1200);
+  EXPECT_EQ(bwe.estimate_bps(), 300'000u);
+  bwe.on_remb(now, 1'800'000);
+  EXPECT_EQ(bwe.estimate_bps(), 1'800'000u);
+  bwe.on_remb(now, 10);  // clamped to min_bps
+  EXPECT_EQ(bwe.estimate_bps(), 30'000u);
+  for (int i = 0; i < 100; ++i) bwe.on_packet_sent(now += milliseconds(50), 1200);
+  EXPECT_EQ(bwe.estimate_bps(), 30'000u) << "a REMB is feedback: no floor";
+}
+
+TEST(BandwidthEstimatorRemb, TransportCcWinsOverRemb) {
+  BweLinkSim sim(BweConfig{}, LinkConfig{.capacity_bps = 1'000'000});
+  sim.run_until(sim.now + seconds(2));
+  const uint64_t gcc = sim.bwe.estimate_bps();
+  sim.bwe.on_remb(sim.now, 50'000'000);
+  EXPECT_EQ(sim.bwe.estimate_bps(), gcc);
+}
+
+// No congestion feedback of any kind: after the grace period the estimate
+// is at least the documented floor, never the 300 kbit/s start forever.
+TEST(BandwidthEstimatorRemb, NoFeedbackAtAllGetsTheFloorAfterGrace) {
+  BandwidthEstimator bwe(BweConfig{.initial_probing = false});
+  Instant now = from_micros(1'000'000);
+  bwe.on_packet_sent(now, 1200);
+  while (now < from_micros(1'000'000) + BandwidthEstimator::kNoFeedbackGrace - milliseconds(100)) {
+    bwe.on_packet_sent(now += milliseconds(20), 1200);
+    ASSERT_EQ(bwe.estimate_bps(), 300'000u);
+  }
+  for (int i = 0; i < 10; ++i) bwe.on_packet_sent(now += milliseconds(20), 1200);
+  EXPECT_EQ(bwe.estimate_bps(), BandwidthEstimator::kNoFeedbackFloorBps);
+}
+
 }  // namespace
 }  // namespace sfu::server::bwe
