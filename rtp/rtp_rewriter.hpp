@@ -15,6 +15,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <optional>
 #include <string_view>
 
@@ -120,5 +121,26 @@ std::optional<MutBytes> mutable_extension(MutBytes packet, const RtpView& view, 
 // Overwrites the value of the first element with `id` by `value`, which must
 // have the same length (size_mismatch otherwise).
 Result<void, RewriteError> set_extension(MutBytes packet, const RtpView& view, uint8_t id, Bytes value);
+
+// An element to add (copy_with_extensions): its id and value.
+struct ExtensionToAdd {
+  uint8_t id = 0;
+  Bytes value;
+};
+
+// Copies `view`'s packet into `out` with its header extension block rebuilt
+// (RFC 8285): every element of the packet mapped through `map` (0 drops it:
+// its bytes become padding, §4.1, as in remap_extension_ids, so forwarded
+// packets never shrink below what the producer's bitrate was measured on),
+// then each of `add` whose id no mapped element has, in the one-byte form
+// (§4.2) when every id is 1..14 and every value 1..16 bytes, else the
+// two-byte form (§4.3, ids 1..255, values 0..255 bytes); zero-padded to 32
+// bits. No element at all: no block, X = 0.
+// Fixed header, CSRCs, payload and RTP padding are copied as they are. One
+// pass, no allocation. Returns the bytes written, or 0 when `out` is too
+// small, the packet's block is not RFC 8285, or an element cannot be
+// written (id 0, or a value over 255 bytes).
+size_t copy_with_extensions(const RtpView& view, const ExtensionIdMap& map, std::span<const ExtensionToAdd> add,
+                            MutBytes out);
 
 }  // namespace sfu::rtp

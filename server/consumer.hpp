@@ -42,8 +42,10 @@ class Consumer {
   const ConsumerSpec& spec() const { return spec_; }
   media::SimulcastForwarder& forwarder() { return forwarder_; }
   const media::SimulcastForwarder& forwarder() const { return forwarder_; }
-  // Publisher extension ids → this subscriber's ids; MID/RID/RRID stripped
-  // (the subscriber knows the stream by its SSRC from the offer).
+  // Publisher extension ids → this subscriber's ids; MID/RID/RRID stripped.
+  // The router adds the subscriber's MID on every packet, and send time and
+  // transport-wide seq where the publisher's packet lacks them (it rewrites
+  // their values in any case).
   const rtp::ExtensionIdMap& extension_map() const { return ext_map_; }
   // The subscriber-side payload type for a publisher payload type.
   uint8_t rtx_payload_type_for(uint8_t subscriber_pt) const;
@@ -51,6 +53,15 @@ class Consumer {
 
   bool paused() const { return paused_; }
   void set_paused(bool p);
+  // Its transport is connected: until then nothing is forwarded, not even
+  // the key frame that would open its epoch (it would be dropped unsent and
+  // the subscriber would start on a delta frame).
+  bool ready() const { return ready_; }
+  void set_ready(bool r) { ready_ = r; }
+  // The forwarder runs only while neither side paused it and it is ready.
+  void update_forwarding(bool producer_paused) { forwarder_.set_paused(paused_ || producer_paused || !ready_); }
+  // The subscriber-side MID (its m-section), written on every packet.
+  Bytes mid() const { return Bytes(reinterpret_cast<const uint8_t*>(spec_.mid.data()), spec_.mid.size()); }
   // setPreferredLayers: the forwarder never goes above these.
   void set_preferred_layers(int spatial, int temporal) {
     spec_.preferred_spatial = spatial;
@@ -68,6 +79,7 @@ class Consumer {
   rtp::ExtensionIdMap ext_map_{};
   uint16_t rtx_seq_;
   bool paused_;
+  bool ready_ = false;
   ConsumerStats stats_;
 };
 

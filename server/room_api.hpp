@@ -84,6 +84,7 @@ struct ConsumerSpec {
   bool paused = false;
   int preferred_spatial = 2;
   int preferred_temporal = 3;
+  std::string mid;  // the subscriber's m-section; written as the MID extension (RFC 8843 §15)
 };
 
 // Events the media side reports to signaling.

@@ -79,7 +79,7 @@ void Router::set_producer_paused(ProducerId id, bool paused) {
   auto it = producers_.find(id);
   if (it == producers_.end()) return;
   it->second->set_paused(paused);
-  for (auto* c : consumers_of_[id]) c->forwarder().set_paused(paused || c->paused());
+  for (auto* c : consumers_of_[id]) c->update_forwarding(paused);
 }
 
 bool Router::add_consumer(const ConsumerSpec& spec) {
@@ -88,13 +88,26 @@ bool Router::add_consumer(const ConsumerSpec& spec) {
   if (p == producers_.end() || t == transports_.end() || t->second.publisher || consumers_.contains(spec.id))
     return false;
   auto c = std::make_unique<Consumer>(spec, *p->second);
-  c->forwarder().set_paused(c->paused() || p->second->paused());
+  const Transport* transport = host_.find(spec.transport);
+  c->set_ready(transport && transport->state() == TransportState::connected);
+  c->update_forwarding(p->second->paused());
   consumers_of_[spec.producer].push_back(c.get());
   consumer_by_ssrc_[spec.ssrc] = c.get();
   if (spec.rtx_ssrc) consumer_by_ssrc_[spec.rtx_ssrc] = c.get();
   t->second.consumers.push_back(spec.id);
   consumers_[spec.id] = std::move(c);
+  // Ready at once (the transport is connected): the next tick asks for its
+  // key frame (poll_keyframe_request has no earlier request to wait for).
   return true;
+}
+
+// A consumer that can send for the first time (created on a connected
+// transport, or its transport just connected): its key frame is asked for
+// now, not at the next tick (coalesced per layer with other requests).
+void Router::request_first_keyframe(Consumer& c, Instant now) {
+  auto prod = producers_.find(c.producer());
+  if (prod == producers_.end()) return;
+  while (auto layer = c.forwarder().poll_keyframe_request(now)) request_keyframe(*prod->second, *layer, now);
 }
 
 void Router::close_consumer(ConsumerId id) {
@@ -113,7 +126,7 @@ void Router::set_consumer_paused(ConsumerId id, bool paused) {
   Consumer& c = *it->second;
   c.set_paused(paused);
   auto p = producers_.find(c.producer());
-  c.forwarder().set_paused(paused || (p != producers_.end() && p->second->paused()));
+  c.update_forwarding(p != producers_.end() && p->second->paused());
 }
 
 void Router::set_preferred_layers(ConsumerId id, int spatial, int temporal) {
@@ -148,8 +161,19 @@ void Router::on_media(TransportId id, Instant now, ReceivedMedia& media) {
 
 void Router::on_transport_event(TransportId id, Instant now, const TransportEvent& event) {
   data_.on_transport_event(id, event, now);
-  if (event.type == TransportEvent::Type::state_changed && transports_.contains(id))
-    sink_(TransportStateEvent{id, event.state});
+  auto t = transports_.find(id);
+  if (event.type != TransportEvent::Type::state_changed || t == transports_.end()) return;
+  const bool ready = event.state == TransportState::connected;
+  for (ConsumerId cid : t->second.consumers) {
+    auto c = consumers_.find(cid);
+    if (c == consumers_.end() || c->second->ready() == ready) continue;
+    Consumer& consumer = *c->second;
+    consumer.set_ready(ready);
+    auto p = producers_.find(consumer.producer());
+    consumer.update_forwarding(p != producers_.end() && p->second->paused());
+    if (ready) request_first_keyframe(consumer, now);
+  }
+  sink_(TransportStateEvent{id, event.state});
 }
 
 void Router::on_publisher_rtp(TransportId tid, RouterTransport& t, Instant now, MutBytes packet) {
@@ -277,18 +301,31 @@ size_t Router::send_to_consumer(Consumer& c, Instant now, Bytes packet, const me
   auto path = t->send_path();
   if (!path) return 0;
   MutBytes buf = path->is_tcp() ? MutBytes(scratch_) : worker_.send_buffer();
-  if (packet.size() + 2 + dtls::SrtpSession::kMaxTrailer > buf.size()) {
+  auto in = rtp::parse_rtp(packet);
+  if (!in) return 0;
+  // The subscriber's header extensions: the publisher's that it negotiated
+  // (mapped), send time and transport-wide seq where the packet has none
+  // (placeholders; finish_send writes ours) and its MID on every packet
+  // (RFC 8843 §15: a receiver matches an unknown SSRC by MID).
+  const auto& ext = c.spec().extensions;
+  static constexpr uint8_t kZeros[3] = {};
+  std::array<rtp::ExtensionToAdd, 3> add{};
+  size_t extra = 0;
+  if (ext.abs_send_time) add[extra++] = {ext.abs_send_time, Bytes(kZeros, 3)};
+  if (ext.transport_cc) add[extra++] = {ext.transport_cc, Bytes(kZeros, 2)};
+  if (ext.mid && !c.mid().empty()) add[extra++] = {ext.mid, c.mid()};
+  constexpr size_t kReserve = 2 + dtls::SrtpSession::kMaxTrailer;  // TCP framing, SRTP trailer
+  const MutBytes room = buf.size() > kReserve ? buf.first(buf.size() - kReserve) : MutBytes{};
+  size_t len = rtp::copy_with_extensions(*in, c.extension_map(), std::span(add.data(), extra), room);
+  if (len == 0) {
     ++counters_.send_failures;
     return 0;
   }
-  size_t len = packet.size();
-  std::memcpy(buf.data(), packet.data(), len);
   auto view = rtp::parse_rtp(buf.first(len));
   if (!view) return 0;
   // For SRs: out − in RTP timestamp of this layer epoch (rtx copies repeat an old one).
   if (!rtx) c.stats().timestamp_offset = rw.timestamp - view->timestamp();
   media::SimulcastForwarder::apply(buf.first(len), *view, rw);
-  (void)rtp::remap_extension_ids(buf.first(len), *view, c.extension_map());
   if (rtx) {
     // RFC 4588: OSN first in the payload, RTX SSRC and payload type.
     std::array<uint8_t, kPacketBufferSize> tmp;

@@ -49,8 +49,9 @@ struct SubscriberSection {
   server::ConsumerId consumer_num = 0;
   uint32_t ssrc = 0, rtx_ssrc = 0;
   bool paused = false;
+  int preferred_spatial = 2, preferred_temporal = 3;  // setPreferredLayers, kept for creation
   bool closed = false;
-  bool created = false;      // the consumer exists on the router
+  bool created = false;      // the consumer exists on the router (once an answer accepted it)
   bool application = false;  // the SCTP (data channel) section, not a consumer
   // The mid this position had in the latest offer sent; empty for a section
   // the client has never seen. Differs from `mid` only while a recycled
@@ -144,6 +145,7 @@ class Peer : public SessionHandler {
   void unwant(const std::string& producer_id);
   void schedule_negotiation();
   void negotiate();
+  void create_accepted_consumers(const sdp::SessionDescription& answer);
   void ensure_subscriber_transport();
   void send_offer();
   void on_negotiation_timeout();

@@ -27,7 +27,7 @@ Json consumer_json(const std::string& consumer_id, const DataProducerEntry& dp) 
 }  // namespace
 
 bool Peer::answer_data_section(const sdp::MediaSection& offered, sdp::MediaSection& answer) {
-  if (offered.port == 0 || !offered.mid || !is_data_section(offered) || !grants_.publish_data || !pub_transport_)
+  if (!offered.in_use() || !offered.mid || !is_data_section(offered) || !grants_.publish_data || !pub_transport_)
     return false;
   answer.protocol = offered.protocol;
   answer.formats = {"webrtc-datachannel"};

@@ -52,7 +52,7 @@ struct OfferYield {
 OfferYield weigh_offer(const sdp::SessionDescription& offer, const Grants& grants) {
   OfferYield y;
   for (const auto& m : offer.media) {
-    if (m.port == 0 || !m.mid) continue;
+    if (!m.in_use() || !m.mid) continue;
     if (m.kind == sdp::MediaKind::application) {
       if (is_data_section(m)) ++(grants.publish_data ? y.acceptable : y.forbidden);
       continue;
@@ -80,12 +80,12 @@ void Peer::publish(const Json& params, const Reply& reply) {
     throw RpcError{RpcCode::invalid_params, "sources must be an object"};
   const sdp::MediaSection* first = nullptr;
   for (const auto& m : offer->media)
-    if (m.port != 0 && !first) first = &m;
+    if (m.in_use() && !first) first = &m;
   if (!first) throw RpcError{RpcCode::bad_sdp, "the offer has no active m-section"};
   auto remote = remote_transport(*offer, *first);
   if (!remote) throw RpcError{RpcCode::bad_sdp, "the offer lacks ice-ufrag, ice-pwd or a sha-256 fingerprint"};
   for (const auto& m : offer->media)
-    if (m.port != 0 && !m.rtcp_mux && m.kind != sdp::MediaKind::application)
+    if (m.in_use() && !m.rtcp_mux && m.kind != sdp::MediaKind::application)
       throw RpcError{RpcCode::bad_sdp, "rtcp-mux is required"};
   // A first publish must yield something: an offer the server would answer
   // with every section rejected is an error, not an empty answer. Re-offers
@@ -179,14 +179,17 @@ void Peer::finish_publish(const sdp::SessionDescription& offer, const Reply& rep
       continue;
     }
     std::vector<sdp::AcceptedCodec> codecs;
-    if (media_kind && m.port != 0 && m.mid && grants_.publish)
+    if (media_kind && m.in_use() && m.mid && grants_.publish)
       codecs = sdp::match_codecs(m, sdp::server_codec_capabilities());
-    if (!media_kind || m.port == 0 || !m.mid || codecs.empty()) {
+    if (!media_kind || !m.in_use() || !m.mid || codecs.empty()) {
       // Rejected (RFC 8829 §5.3.1): unsupported codecs or kinds, media
       // without the publish grant, data without publishData.
       a.port = 0;
       if (a.formats.empty()) a.formats = {"0"};
-      if (m.mid && m.port != 0) {
+      // RFC 8866 §5.7: a c= per section when there is none at session level
+      // (Firefox refuses the whole answer otherwise).
+      a.connection = sdp::Connection{"IN", "IP4", "0.0.0.0"};
+      if (m.mid && m.in_use()) {
         if (auto it = producer_by_mid_.find(*m.mid); it != producer_by_mid_.end()) close_producer(it->second, true);
       }
       answer.media.push_back(std::move(a));

@@ -152,10 +152,22 @@ void Peer::schedule_negotiation() {
 void Peer::negotiate() {
   if (left_ || !room_ || offer_outstanding_ || !dirty_) return;
   if (!sub_transport_) return ensure_subscriber_transport();
-  // Consumers for sections that do not have one on the router yet.
+  send_offer();
+}
+
+// Consumers exist on the router only once the subscriber's answer has
+// accepted their section: no RTP before the client knows the SSRC and mid
+// (a browser would route an unknown SSRC to the wrong receiver), and the
+// router then holds them until the transport is connected and asks for a
+// key frame at once (router.hpp).
+void Peer::create_accepted_consumers(const sdp::SessionDescription& answer) {
   auto& media = ctx_.rooms.media();
   for (auto& s : sections_) {
-    if (s.closed || s.created || s.application) continue;
+    if (s.closed || s.created || s.application || s.known_mid != s.mid) continue;
+    const bool accepted = std::any_of(answer.media.begin(), answer.media.end(), [&](const sdp::MediaSection& m) {
+      return m.mid && *m.mid == s.mid && m.port != 0;
+    });
+    if (!accepted) continue;
     server::ConsumerSpec spec;
     spec.id = s.consumer_num;
     spec.producer = s.producer->num;
@@ -164,10 +176,12 @@ void Peer::negotiate() {
     spec.rtx_ssrc = s.rtx_ssrc;
     spec.codecs = subscriber_codec_infos(s.producer->codecs);
     spec.paused = s.paused;
+    spec.preferred_spatial = s.preferred_spatial;
+    spec.preferred_temporal = s.preferred_temporal;
+    spec.mid = s.mid;
     media.add_consumer(room_->id(), spec, [](bool) {});
     s.created = true;
   }
-  send_offer();
 }
 
 void Peer::ensure_subscriber_transport() {
@@ -295,6 +309,7 @@ void Peer::subscriber_answer(const Json& params, const Reply& reply) {
                                                server::TransportSpec{remote->ufrag, remote->pwd, remote->fingerprint, false});
     }
     on_subscriber_data_answer(*answer);
+    create_accepted_consumers(*answer);
   }
   offer_outstanding_ = false;
   answer_timer_.cancel();
@@ -320,6 +335,8 @@ Json Peer::set_preferred_layers(const Json& params) {
     temporal = int(require_int(params, "temporalLayer", 0, 3));
   SubscriberSection* s = find_section(cid);
   if (!s) throw RpcError{RpcCode::not_found, "unknown consumer"};
+  s->preferred_spatial = spatial;  // for a consumer not created yet (answer pending)
+  s->preferred_temporal = temporal;
   ctx_.rooms.media().set_preferred_layers(room_->id(), s->consumer_num, spatial, temporal);
   return Json::object();
 }

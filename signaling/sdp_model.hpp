@@ -225,6 +225,7 @@ struct MediaSection {
   std::vector<Msid> msids;
   bool rtcp_mux = false;
   bool rtcp_rsize = false;
+  bool bundle_only = false;  // RFC 8843 §6: port 0 in an offer, used once BUNDLE is accepted
   std::vector<Codec> codecs;               // in m-line format order
   std::vector<RtcpFeedback> feedback_all;  // a=rtcp-fb:* entries
   std::vector<Rid> rids;
@@ -240,6 +241,9 @@ struct MediaSection {
   // True for an RTP profile ("RTP/AVP", "UDP/TLS/RTP/SAVPF", ...), whose
   // formats are payload types.
   bool is_rtp() const;
+  // Not rejected: a non-zero port, or port 0 with bundle-only (Firefox
+  // offers every bundled section after the first that way, RFC 8843 §7.2).
+  bool in_use() const { return port != 0 || bundle_only; }
   // The direction, sendrecv when absent.
   Direction effective_direction() const { return direction.value_or(Direction::sendrecv); }
   // The codec of payload type `pt`, or nullptr.

@@ -291,6 +291,7 @@ bool Parser::media_attribute(MediaSection& m, std::string_view name, std::string
   if (name == "msid") return accept(parse_msid(v), [&](Msid x) { m.msids.push_back(std::move(x)); });
   if (name == "rtcp-mux") return m.rtcp_mux = true;
   if (name == "rtcp-rsize") return m.rtcp_rsize = true;
+  if (name == "bundle-only") return m.bundle_only = true;
   if (name == "rtcp") {
     m.rtcp = std::string(v);
     return true;

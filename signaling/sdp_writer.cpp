@@ -158,6 +158,7 @@ void write_media(Out& o, const MediaSection& m) {
   for (const Msid& id : m.msids) o.line({"a=msid:", id.stream_id, id.track_id.empty() ? "" : " ", id.track_id});
   if (m.rtcp_mux) o.line({"a=rtcp-mux"});
   if (m.rtcp_rsize) o.line({"a=rtcp-rsize"});
+  if (m.bundle_only) o.line({"a=bundle-only"});
   write_codecs(o, m);
   write_simulcast(o, m);
   write_ssrcs(o, m);

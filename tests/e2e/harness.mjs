@@ -1,11 +1,13 @@
 // Shared pieces of the browser end-to-end tests: start the real sfu binary
-// on free loopback ports, launch Debian's chromium with a fake camera and
-// microphone through playwright-core, and open the demo page.
+// on free loopback ports, launch Debian's chromium (playwright-core) or
+// firefox-esr (puppeteer-core over WebDriver BiDi) with a fake camera and
+// microphone, and open the demo page.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import puppeteer from 'puppeteer-core';
 
 export const SFU_BIN = process.env.SFU_BIN || new URL('../../build/server/sfu', import.meta.url).pathname;
 
@@ -79,14 +81,81 @@ export async function launchBrowser({ denyMedia = false } = {}) {
     context,
     page,
     close: async () => {
-      // A browser that already died can leave close() pending: give up
-      // after 20 s rather than stall the suite.
-      let timer;
-      await Promise.race([
-        context.close().catch(() => {}),
-        new Promise((r) => { timer = setTimeout(() => { process.stderr.write('# browser close timed out\n'); r(); }, 20000); }),
-      ]);
-      clearTimeout(timer);
+      await closeWithin20s(() => context.close());
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// Closes with `close()` but gives up after 20 s: a browser that already died
+// can leave close() pending, which must not stall the suite.
+async function closeWithin20s(close) {
+  let timer;
+  await Promise.race([
+    close().catch(() => {}),
+    new Promise((r) => { timer = setTimeout(() => { process.stderr.write('# browser close timed out\n'); r(); }, 20000); }),
+  ]);
+  clearTimeout(timer);
+}
+
+// Firefox prefs for calls on loopback with fake devices
+// (shared/BROWSER-TESTING.md). The namespace also needs a default route.
+const FIREFOX_PREFS = {
+  'media.peerconnection.ice.loopback': true,
+  'media.navigator.streams.fake': true,
+  'media.navigator.permission.disabled': true,
+  'media.peerconnection.ice.obfuscate_host_addresses': false,
+  'media.autoplay.default': 0,  // allowed, as Chromium's --autoplay-policy
+};
+
+// The subset of Playwright's Page that the tests and the helpers below use,
+// on top of a puppeteer-core page, so a test can treat both browsers alike.
+class FirefoxPage {
+  constructor(page, dir) {
+    this.raw = page;
+    this.dir = dir;
+  }
+
+  goto(url) { return this.raw.goto(url); }
+  reload() { return this.raw.reload(); }
+  evaluate(fn, arg) { return this.raw.evaluate(fn, arg); }
+  click(selector) { return this.raw.click(selector); }
+  fill(selector, text) { return this.raw.locator(selector).fill(text); }
+  addInitScript(fn, arg) { return this.raw.evaluateOnNewDocument(fn, arg); }
+
+  // Playwright's argument order: (fn, arg, {timeout, polling}).
+  waitForFunction(fn, arg, { timeout = 30000, polling = 100 } = {}) {
+    return this.raw.waitForFunction(fn, { timeout, polling: polling === 'raf' ? 100 : polling }, arg);
+  }
+
+  // Playwright's {name, mimeType, buffer} form: written to a file first.
+  async setInputFiles(selector, { name, buffer }) {
+    const path = join(this.dir, name);
+    writeFileSync(path, buffer);
+    const input = await this.raw.$(selector);
+    await input.uploadFile(path);
+  }
+}
+
+// A Firefox participant, the same shape as launchBrowser(): {page, close}.
+export async function launchFirefox() {
+  const dir = mkdtempSync(join(tmpdir(), 'sfu-e2e-ff-'));
+  mkdirSync(join(dir, 'profile'));
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: process.env.FIREFOX_BIN || '/usr/bin/firefox-esr',
+    headless: true,
+    userDataDir: join(dir, 'profile'),
+    extraPrefsFirefox: FIREFOX_PREFS,
+    timeout: 60000,
+  });
+  const page = (await browser.pages())[0] || (await browser.newPage());
+  page.on('pageerror', (e) => console.log(`[firefox page error] ${e.message}`));
+  return {
+    browser,
+    page: new FirefoxPage(page, dir),
+    close: async () => {
+      await closeWithin20s(() => browser.close());
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -196,6 +197,110 @@ TEST(RtpRewriter, SetExtensionRefusals) {
   EXPECT_EQ(set_extension(p, parse_ok(copy), 3, two).error(), RewriteError::foreign_view);
   EXPECT_FALSE(mutable_extension(p, parse_ok(copy), 3).has_value());
   EXPECT_EQ(p, kOneByte);
+}
+
+// copy_with_extensions: the subscriber's block is rebuilt in the send slot,
+// so elements the publisher did not send (our MID, send time, transport-wide
+// seq) can be added and the publisher's MID dropped.
+TEST(CopyWithExtensions, Rfc8285Sec42DropsMapsAndAddsInOneByteForm) {
+  const RtpView in = parse_ok(kOneByte);
+  ExtensionIdMap map;  // drops everything ...
+  map.map(2, 5);       // ... but abs-send-time, renumbered
+  const uint8_t mid[] = {'1', '7'};
+  const uint8_t tw[] = {0, 0};
+  const ExtensionToAdd add[] = {{3, Bytes(tw, 2)}, {4, Bytes(mid, 2)}};
+  std::array<uint8_t, 128> out{};
+  const size_t n = copy_with_extensions(in, map, add, out);
+  const Packet expected = {
+      0x90, 0xE0, 0x12, 0x34, 0x00, 0x01, 0xE2, 0x40, 0xDE, 0xAD, 0xBE, 0xEF,  // fixed header, unchanged
+      0xBE, 0xDE, 0x00, 0x04,  // one-byte profile, 4 words
+      0x52, 0x01, 0x02, 0x03,  // ID=5 L=2: abs-send-time value kept
+      0x31, 0x00, 0x00,        // ID=3 L=1: added
+      0x41, '1', '7',          // ID=4 L=1: MID "17"
+      0x00, 0x00, 0x00, 0x00, 0x00,  // the dropped transport seq (3) and mid (2) as padding
+      0x00,                    // padding to 32 bits
+      0xAA, 0xBB,              // payload
+  };
+  ASSERT_EQ(n, expected.size());
+  EXPECT_EQ(Packet(out.begin(), out.begin() + ptrdiff_t(n)), expected);
+  auto v = parse_rtp(Bytes(out.data(), n));
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(to_vec(*v->extension(4)), (Packet{'1', '7'}));
+  EXPECT_EQ(to_vec(v->payload()), (Packet{0xAA, 0xBB}));
+}
+
+TEST(CopyWithExtensions, AddsABlockToAPacketWithoutOne) {
+  const Packet plain = {0x80, 0x6F, 0x00, 0x05, 0, 0, 0, 9, 0, 0, 0, 7, 0x11, 0x22, 0x33};
+  const uint8_t mid[] = {'3'};
+  const ExtensionToAdd add[] = {{4, Bytes(mid, 1)}};
+  std::array<uint8_t, 64> out{};
+  const size_t n = copy_with_extensions(parse_ok(plain), ExtensionIdMap{}, add, out);
+  ASSERT_EQ(n, plain.size() + 8);
+  auto v = parse_rtp(Bytes(out.data(), n));
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->has_extension());
+  EXPECT_EQ(to_vec(*v->extension(4)), (Packet{'3'}));
+  EXPECT_EQ(to_vec(v->payload()), (Packet{0x11, 0x22, 0x33}));
+}
+
+// Dropping keeps the size (RFC 8285 §4.1 padding), as remap_extension_ids.
+TEST(CopyWithExtensions, DroppedElementsBecomePadding) {
+  std::array<uint8_t, 64> out{};
+  const size_t n = copy_with_extensions(parse_ok(kOneByte), ExtensionIdMap{}, {}, out);
+  ASSERT_EQ(n, kOneByte.size());
+  auto v = parse_rtp(Bytes(out.data(), n));
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(std::all_of(v->extension_block().begin(), v->extension_block().end(), [](uint8_t b) { return b == 0; }));
+  EXPECT_EQ(v->extensions().begin(), v->extensions().end());
+  EXPECT_EQ(to_vec(v->payload()), (Packet{0xAA, 0xBB}));
+}
+
+// An element the packet already carries (mapped) is not added twice.
+TEST(CopyWithExtensions, AddedIdAlreadyPresentIsNotRepeated) {
+  ExtensionIdMap map = ExtensionIdMap::identity();
+  const uint8_t tw[] = {0, 0};
+  const ExtensionToAdd add[] = {{3, Bytes(tw, 1)}};
+  std::array<uint8_t, 64> out{};
+  const size_t n = copy_with_extensions(parse_ok(kOneByte), map, add, out);
+  ASSERT_EQ(n, kOneByte.size());
+  EXPECT_EQ(Packet(out.begin(), out.begin() + ptrdiff_t(n)), kOneByte);
+}
+
+TEST(CopyWithExtensions, NoExtensionsInNoneOutKeepsXClear) {
+  const Packet plain = {0x80, 0x6F, 0x00, 0x05, 0, 0, 0, 9, 0, 0, 0, 7, 0x11};
+  std::array<uint8_t, 64> out{};
+  const size_t n = copy_with_extensions(parse_ok(plain), ExtensionIdMap::identity(), {}, out);
+  ASSERT_EQ(n, plain.size());
+  EXPECT_EQ(Packet(out.begin(), out.begin() + ptrdiff_t(n)), plain);
+}
+
+// §4.3: an id above 14 (or an empty value) needs the two-byte form.
+TEST(CopyWithExtensions, Rfc8285Sec43TwoByteFormWhenNeeded) {
+  const RtpView in = parse_ok(kTwoByte);
+  ExtensionIdMap map = ExtensionIdMap::identity();
+  const uint8_t mid[] = {'9'};
+  const ExtensionToAdd add[] = {{4, Bytes(mid, 1)}};
+  std::array<uint8_t, 64> out{};
+  const size_t n = copy_with_extensions(in, map, add, out);
+  ASSERT_GT(n, 0u);
+  auto v = parse_rtp(Bytes(out.data(), n));
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->extension_form(), ExtensionForm::two_byte);
+  EXPECT_EQ(to_vec(*v->extension(20)), (Packet{0xAB, 0xCD}));
+  EXPECT_TRUE(v->extension(1).has_value());
+  EXPECT_EQ(to_vec(*v->extension(4)), (Packet{'9'}));
+  EXPECT_EQ(to_vec(v->payload()), (Packet{0x01}));
+}
+
+TEST(CopyWithExtensions, Refusals) {
+  std::array<uint8_t, 16> small{};
+  EXPECT_EQ(copy_with_extensions(parse_ok(kOneByte), ExtensionIdMap::identity(), {}, small), 0u) << "out too small";
+  std::array<uint8_t, 64> out{};
+  const ExtensionToAdd zero_id[] = {{0, {}}};
+  EXPECT_EQ(copy_with_extensions(parse_ok(kOneByte), ExtensionIdMap{}, zero_id, out), 0u);
+  std::array<uint8_t, 300> big{};
+  const ExtensionToAdd too_long[] = {{5, Bytes(big.data(), 256)}};
+  EXPECT_EQ(copy_with_extensions(parse_ok(kOneByte), ExtensionIdMap{}, too_long, out), 0u);
 }
 
 }  // namespace

@@ -295,7 +295,7 @@ TEST(SdpParserRoundTrip, UnknownAttributesAndLinesAreKept) {
       "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\ni=session info\r\nt=0 0\r\n"
       "a=x-session-flag\r\na=x-session-value:1 2 3\r\na=mid:not-here\r\n"
       "m=video 9 UDP/TLS/RTP/SAVPF 96\r\ni=media info\r\nb=AS:2000\r\n"
-      "a=bundle-only\r\na=x-google-flag:conference\r\na=empty:\r\na=fmtp:97 apt=96\r\n"
+      "a=x-unknown-flag\r\na=x-google-flag:conference\r\na=empty:\r\na=fmtp:97 apt=96\r\n"
       "a=rtcp-fb:97 nack\r\na=group:BUNDLE 0\r\na=framerate:30\r\n";
   auto r = parse_sdp(text);
   ASSERT_TRUE(r.ok()) << to_string(r.error());
@@ -305,7 +305,7 @@ TEST(SdpParserRoundTrip, UnknownAttributesAndLinesAreKept) {
   const MediaSection& m = r->media[0];
   EXPECT_EQ(m.bandwidths, std::vector<std::string>{"AS:2000"});
   EXPECT_EQ(m.other_lines, (std::vector<std::pair<char, std::string>>{{'i', "media info"}}));
-  EXPECT_EQ(m.attributes, (std::vector<Attribute>{{"bundle-only", std::nullopt},
+  EXPECT_EQ(m.attributes, (std::vector<Attribute>{{"x-unknown-flag", std::nullopt},
                                                   {"x-google-flag", "conference"},
                                                   {"empty", ""},
                                                   {"fmtp", "97 apt=96"},
@@ -546,6 +546,26 @@ TEST(SdpParserHostile, MutatedFixturesNeverCrashAndRoundTrip) {
     ASSERT_EQ(*r, *again) << text;
   }
   EXPECT_GT(parsed, 100u);
+}
+
+// RFC 8843 §7.2: Firefox offers every bundled section after the first with
+// port 0 and a=bundle-only; such a section is in use, not rejected.
+TEST(SdpParserBundle, BundleOnlySectionIsInUse) {
+  const std::string text = std::string(kHeader) +
+                           "a=group:BUNDLE 0 1\r\n"
+                           "m=audio 9 UDP/TLS/RTP/SAVPF 109\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendonly\r\n"
+                           "m=video 0 UDP/TLS/RTP/SAVPF 120\r\nc=IN IP4 0.0.0.0\r\na=bundle-only\r\na=mid:1\r\n"
+                           "a=sendonly\r\n"
+                           "m=video 0 UDP/TLS/RTP/SAVPF 120\r\nc=IN IP4 0.0.0.0\r\na=mid:2\r\na=inactive\r\n";
+  auto r = parse_sdp(text);
+  ASSERT_TRUE(r.ok()) << r.error().reason;
+  ASSERT_EQ(r->media.size(), 3u);
+  EXPECT_FALSE(r->media[0].bundle_only);
+  EXPECT_TRUE(r->media[0].in_use());
+  EXPECT_TRUE(r->media[1].bundle_only);
+  EXPECT_TRUE(r->media[1].in_use());
+  EXPECT_FALSE(r->media[2].in_use()) << "port 0 without bundle-only is rejected";
+  EXPECT_NE(write_sdp(*r).find("a=bundle-only\r\n"), std::string::npos) << "kept on a round trip";
 }
 
 }  // namespace
