@@ -146,7 +146,16 @@ export class SfuClient extends EventTarget {
         // The first channel adds the m=application section: offer again.
         const offer = await pc.createOffer();
         await pc.setLocalDescription(offer);
-        const result = await this.request('publish', { sdp: pc.localDescription.sdp, sources: {} });
+        let result;
+        try {
+          result = await this.request('publish', { sdp: pc.localDescription.sdp, sources: {} });
+        } catch (e) {
+          // A first publish the token forbids is 4003 (PROTOCOL.md): undo the offer.
+          await pc.setLocalDescription({ type: 'rollback' }).catch(() => {});
+          channel.close();
+          if (e instanceof RpcError && e.code === 4003) throw new Error('the server refused data channels (publishData grant?)');
+          throw e;
+        }
         await pc.setRemoteDescription({ type: 'answer', sdp: result.sdp });
         const rejected = /m=application 0 /.test(result.sdp);
         if (rejected) throw new Error('the server refused data channels (publishData grant?)');
