@@ -132,6 +132,31 @@ void check_rewrites(Bytes in) {
 
 }  // namespace
 
+// copy_with_extensions (the send path's rebuild): for a map derived from the
+// input, keep odd ids renumbered and drop even ones, and add a MID; the copy
+// must parse, carry each kept element's value under its new id, the added
+// MID unless an element already has id 4, and the same payload and padding.
+void check_copy_with_extensions(const RtpView& v) {
+  ExtensionIdMap map;
+  for (size_t id = 1; id < 256; id += 2) map.map(uint8_t(id), uint8_t(id == 255 ? 1 : id + 2 > 14 ? id : id + 2));
+  const uint8_t mid[] = {'4', '2'};
+  const ExtensionToAdd add[] = {{4, Bytes(mid, 2)}};
+  std::array<uint8_t, 2048> out{};
+  const size_t n = copy_with_extensions(v, map, add, out);
+  if (n == 0) return;  // not RFC 8285, or too large for `out`
+  auto c = parse_rtp(Bytes(out.data(), n));
+  check(c.ok());
+  check(same(c->payload(), v.payload()) && c->padding_size() == v.padding_size());
+  check(c->ssrc() == v.ssrc() && c->sequence() == v.sequence() && c->timestamp() == v.timestamp());
+  bool has4 = false;
+  for (const ExtensionElement& e : v.extensions())
+    if (map.out[e.id] == 4) has4 = true;
+  if (!has4) {
+    auto m = c->extension(4);
+    check(m && same(*m, Bytes(mid, 2)));
+  }
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Bytes in(data, size);
   auto v = parse_rtp(in);
@@ -139,5 +164,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_view(*v, in);
   check_round_trip(*v);
   check_rewrites(in);
+  check_copy_with_extensions(*v);
   return 0;
 }
