@@ -309,7 +309,8 @@ void Router::allocate(TransportId, RouterTransport& t, Instant now) {
   }
   const uint64_t estimate = t.estimator->estimate_bps();
   t.allocator.allocate(now, estimate, std::span<const bwe::AllocationInput>(inputs.data(), n),
-                       std::span<bwe::AllocationResult>(results.data(), n));
+                       std::span<bwe::AllocationResult>(results.data(), n), std::nullopt,
+                       /*keep_base_layers=*/!t.estimator->has_transport_cc());
   for (size_t i = 0; i < n; ++i) {
     Consumer& c = *order[i];
     c.forwarder().set_max_layers_by_bandwidth(results[i].spatial, results[i].temporal);

@@ -51,6 +51,18 @@ class Pass {
     total_ += c.bps;
   }
 
+  // The lowest available layer, whether it fits or not.
+  void give_base(size_t i) {
+    const AllocationInput& d = consumers_[i];
+    AllocationResult& c = out_[i];
+    const auto first = next_layer(d, c);
+    if (!first) return;
+    c.spatial = first->spatial;
+    c.temporal = first->temporal;
+    c.bps = d.bitrate_bps[size_t(first->spatial)][size_t(first->temporal)];
+    total_ += c.bps;
+  }
+
   // Moves consumer i one layer up if that fits; false (and marks `probe`
   // when an upgrade was refused) otherwise.
   bool step(size_t i) {
@@ -98,7 +110,8 @@ class Pass {
 }  // namespace
 
 AllocationSummary Allocator::allocate(Instant now, uint64_t estimate_bps, std::span<const AllocationInput> consumers,
-                                      std::span<AllocationResult> out, std::optional<uint64_t> probed_bps) {
+                                      std::span<AllocationResult> out, std::optional<uint64_t> probed_bps,
+                                      bool keep_base_layers) {
   const size_t n = std::min(consumers.size(), out.size());
   for (size_t i = 0; i < n; ++i) out[i] = AllocationResult{};
   const size_t m = std::min(n, kMaxConsumers);
@@ -116,6 +129,10 @@ AllocationSummary Allocator::allocate(Instant now, uint64_t estimate_bps, std::s
   const auto is = [&](size_t k, ConsumerKind kind) { return consumers[order[k]].kind == kind; };
   for (size_t k = 0; k < m; ++k) {
     if (is(k, ConsumerKind::audio)) pass.give_audio(order[k]);
+  }
+  if (keep_base_layers) {
+    for (size_t k = 0; k < m; ++k)
+      if (!is(k, ConsumerKind::audio)) pass.give_base(order[k]);
   }
   for (size_t k = 0; k < m; ++k) {
     if (is(k, ConsumerKind::screen)) {

@@ -86,8 +86,13 @@ class Allocator {
   // (out.size() >= consumers.size(); extra outputs untouched). `probed_bps`:
   // the last successful probe's measured rate, if recent (the caller decides
   // what recent means; BandwidthEstimator::last_probe_result()).
+  // `keep_base_layers`: every video and screen consumer gets its lowest
+  // available layer even beyond the estimate, as audio does. For estimates
+  // a receiver derives from what it receives (REMB), or none yet: pausing a
+  // video would take away the traffic its estimate needs to climb back.
   AllocationSummary allocate(Instant now, uint64_t estimate_bps, std::span<const AllocationInput> consumers,
-                             std::span<AllocationResult> out, std::optional<uint64_t> probed_bps = std::nullopt);
+                             std::span<AllocationResult> out, std::optional<uint64_t> probed_bps = std::nullopt,
+                             bool keep_base_layers = false);
 
  private:
   std::optional<Instant> last_probe_;

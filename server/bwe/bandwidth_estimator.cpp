@@ -219,9 +219,13 @@ void BandwidthEstimator::on_rtt(Duration rtt) {
   loss_.set_rtt(rtt);
 }
 
-void BandwidthEstimator::on_remb(Instant, uint64_t bps) {
+void BandwidthEstimator::on_remb(Instant now, uint64_t bps) {
   if (transport_cc_seen_) return;
-  remb_bps_ = bps;
+  remb_window_[remb_next_++ % remb_window_.size()] = RembSample{now, bps};
+  uint64_t best = 0;
+  for (const RembSample& r : remb_window_)
+    if (r.at != Instant{} && now - r.at < kRembWindow) best = std::max(best, r.bps);
+  remb_bps_ = std::max(best, bps);
   no_feedback_ = false;
 }
 

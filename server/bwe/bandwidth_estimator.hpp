@@ -11,7 +11,10 @@
 // Subscribers that give no transport-cc feedback (it was not negotiated,
 // as with aiortc):
 //   * with REMB (draft-alvestrand-rmcat-remb-03: the receiver's own
-//     estimate), the latest REMB is the estimate, within [min_bps, max_bps];
+//     estimate), the highest REMB of the last kRembWindow is the estimate,
+//     within [min_bps, max_bps]. A receive-side estimator dips on a single
+//     delay spike and, capped by what it receives, cannot climb back while
+//     the video it would need is paused: only a dip that lasts is obeyed;
 //   * with no congestion feedback at all kNoFeedbackGrace after the first
 //     packet, the estimate is at least kNoFeedbackFloorBps: we cannot see
 //     their link, and starving them at the start estimate forever (300
@@ -166,8 +169,14 @@ class BandwidthEstimator {
   void on_rtt(Duration rtt);
   // A REMB from the receiver (its estimate of what it can take).
   void on_remb(Instant now, uint64_t bps);
+  // Transport-cc feedback has arrived: the estimate is our own. Until then
+  // (REMB only, or nothing yet) the allocator keeps base layers
+  // (Allocator::allocate's keep_base_layers): a receiver's estimate climbs
+  // only with traffic, and nothing has measured the path yet.
+  bool has_transport_cc() const { return transport_cc_seen_; }
 
   static constexpr uint64_t kNoFeedbackFloorBps = 2'000'000;
+  static constexpr Duration kRembWindow = seconds(3);
   static constexpr Duration kNoFeedbackGrace = seconds(3);
 
   // The estimate: min(delay-based, loss-based), in [min_bps, max_bps].
@@ -204,7 +213,13 @@ class BandwidthEstimator {
   ProbeController probes_;
   std::optional<ProbeResult> last_probe_;
   bool transport_cc_seen_ = false;
-  std::optional<uint64_t> remb_bps_;
+  std::optional<uint64_t> remb_bps_;  // max over the window
+  struct RembSample {
+    Instant at{};
+    uint64_t bps = 0;
+  };
+  std::array<RembSample, 16> remb_window_{};  // ring, newest at remb_next_ - 1
+  size_t remb_next_ = 0;
   std::optional<Instant> first_sent_;
   bool no_feedback_ = false;  // kNoFeedbackGrace passed without any
   bool initial_probe_pending_;

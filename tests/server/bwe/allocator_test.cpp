@@ -66,6 +66,25 @@ TEST(Allocator, AudioAlwaysFirstEvenBeyondTheEstimate) {
   EXPECT_EQ(s.allocated_bps, 40'000u);
 }
 
+// With a receiver-derived estimate (REMB) every video keeps its base layer,
+// as audio does; what fits beyond it still goes round-robin.
+TEST(Allocator, KeepBaseLayersGivesEveryVideoItsLowestLayerBeyondTheEstimate) {
+  Allocator a;
+  std::vector<AllocationInput> in = {camera(0), camera(1), audio(), screen()};
+  std::vector<AllocationResult> out(in.size());
+  const AllocationSummary s = a.allocate(kT0, 50'000, in, out, std::nullopt, /*keep_base_layers=*/true);
+  EXPECT_EQ(layers(out), (std::vector<Layers>{{0, 0}, {0, 0}, {0, 0}, {0, 0}}));
+  EXPECT_EQ(s.allocated_bps, 100'000u + 100'000u + 40'000u + 300'000u);
+  // Without it, nothing but audio fits 50 kbit/s.
+  Allocator b;
+  EXPECT_EQ(layers(allocate(b, 50'000, in)), (std::vector<Layers>{{-1, -1}, {-1, -1}, {0, 0}, {-1, -1}}));
+  // Room above the base layers is still shared by the usual rules.
+  Allocator c;
+  std::vector<AllocationResult> more(in.size());
+  c.allocate(kT0, 2'000'000, in, more, std::nullopt, true);
+  EXPECT_GT(more[0].spatial, 0);
+}
+
 TEST(Allocator, ScreenShareBeforeCamera) {
   Allocator a;
   // 40k audio + 800k screen = 840k; x 1.1 = 924k <= 1M. Camera base:

@@ -260,10 +260,25 @@ TEST(BandwidthEstimatorRemb, RembIsTheEstimateWithoutTransportCc) {
   EXPECT_EQ(bwe.estimate_bps(), 300'000u);
   bwe.on_remb(now, 1'800'000);
   EXPECT_EQ(bwe.estimate_bps(), 1'800'000u);
-  bwe.on_remb(now, 10);  // clamped to min_bps
+  bwe.on_remb(now += seconds(4), 10);  // the 1.8M is out of the window; clamped to min_bps
   EXPECT_EQ(bwe.estimate_bps(), 30'000u);
   for (int i = 0; i < 100; ++i) bwe.on_packet_sent(now += milliseconds(50), 1200);
   EXPECT_EQ(bwe.estimate_bps(), 30'000u) << "a REMB is feedback: no floor";
+}
+
+// A receiver's REMB dips on one delay spike; obeying it at once would pause
+// a single-layer video, and a receiver capped by what it receives could not
+// climb back. Only a dip that lasts kRembWindow counts.
+TEST(BandwidthEstimatorRemb, ShortDipIsIgnoredALastingOneObeyed) {
+  BandwidthEstimator bwe(BweConfig{.initial_probing = false});
+  Instant now = from_micros(1'000'000);
+  for (int i = 0; i < 10; ++i) bwe.on_remb(now += milliseconds(500), 1'000'000);
+  bwe.on_remb(now += milliseconds(500), 300'000);  // a dip
+  EXPECT_EQ(bwe.estimate_bps(), 1'000'000u);
+  bwe.on_remb(now += milliseconds(500), 900'000);
+  EXPECT_EQ(bwe.estimate_bps(), 1'000'000u);
+  for (int i = 0; i < 8; ++i) bwe.on_remb(now += milliseconds(500), 300'000);  // it lasts
+  EXPECT_EQ(bwe.estimate_bps(), 300'000u);
 }
 
 TEST(BandwidthEstimatorRemb, TransportCcWinsOverRemb) {
