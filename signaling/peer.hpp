@@ -41,6 +41,10 @@ namespace sfu::signaling {
 // rejected m-section may be reused; mids are never reused). So the offer
 // stays bounded by the live consumers, whatever the churn:
 //   live ──unwant──► closed ──offer (port 0) answered──► reusable ──want──► live (new mid)
+// A new section is appended only when none is reusable, so an offer holds
+// at most the live consumers, those of the previous offer being removed and
+// those of the one before whose removal awaits its answer: 3 × live + 1
+// (the application section).
 struct SubscriberSection {
   std::string mid;
   server::media::MediaKind kind = server::media::MediaKind::video;

@@ -36,9 +36,9 @@ struct SignalingLimits {
   std::chrono::seconds negotiation_timeout{20};  // unanswered subscriberOffer → kicked
   // Media consumers one peer may hold at once (subscribe beyond it: 4014
   // consumer_limit). With section recycling a subscriber offer has at most
-  // 2 × this + 1 m-sections (sdp_parser.hpp's kMaxMediaSections is above
-  // that), and a browser's answer to 50 live sections stays under the
-  // protocol's 64 KiB frame limit.
+  // 3 × this + 1 m-sections (peer.hpp; sdp_parser.hpp's kMaxMediaSections
+  // is above that), and a browser's answer to 50 live sections stays under
+  // the protocol's 64 KiB frame limit.
   uint32_t max_consumers_per_peer = 50;
 };
 
@@ -113,7 +113,7 @@ class RoomDirectory {
   RoomDirectory(server::MediaController& media, SignalingLimits limits, IceServersConfig ice = {})
       : media_(media), limits_(limits), ice_(std::move(ice)) {
     // Our own offers must stay parsable by our own parser (answers mirror them).
-    limits_.max_consumers_per_peer = std::min<uint32_t>(limits_.max_consumers_per_peer, (sdp::kMaxMediaSections - 1) / 2);
+    limits_.max_consumers_per_peer = std::min<uint32_t>(limits_.max_consumers_per_peer, (sdp::kMaxMediaSections - 1) / 3);
   }
   const IceServersConfig& ice_servers() const { return ice_; }
 

@@ -22,7 +22,7 @@ namespace sfu::signaling::sdp {
 inline constexpr size_t kMaxSdpSize = 64 * 1024;
 inline constexpr size_t kMaxLineLength = 4096;
 // Above anything the server offers itself: a subscriber offer holds at most
-// 2 × max_consumers_per_peer + 1 sections (signaling/room.hpp), and an
+// 3 × max_consumers_per_peer + 1 sections (signaling/room.hpp), and an
 // answer has as many as its offer. The 64 KiB cap binds long before.
 inline constexpr size_t kMaxMediaSections = 256;
 inline constexpr size_t kMaxAttributesPerSection = 512;

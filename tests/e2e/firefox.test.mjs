@@ -13,6 +13,11 @@ import {
 } from './harness.mjs';
 
 const skip = !existsSync(process.env.FIREFOX_BIN || '/usr/bin/firefox-esr') && 'firefox-esr is not installed';
+// Three browsers beside an ASan server on a 2-core machine starve the
+// subscriber's bandwidth estimate (76 kbit/s seen, video paused): this one
+// runs against the plain build only (deploy/test.sh exports ASAN_OPTIONS
+// for the sanitizer phase).
+const heavySkip = skip || (process.env.ASAN_OPTIONS !== undefined && 'too heavy beside an ASan server; the plain build runs it');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let server;
@@ -243,7 +248,7 @@ test('data channels both ways: chat and a byte-exact 5 MiB file each way', { ski
   await sendFile(chr, fox, 5 * 2 ** 20, 0x9abcdef1);
 });
 
-test('three-party call: two Firefox and one Chromium decode each other and hear audio', { skip, timeout: 120000 }, async () => {
+test('three-party call: two Firefox and one Chromium decode each other and hear audio', { skip: heavySkip, timeout: 120000 }, async () => {
   const ps = [
     await participant('firefox', 0, 'three', 'fox1'),
     await participant('firefox', 1, 'three', 'fox2'),

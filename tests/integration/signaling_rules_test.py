@@ -147,9 +147,10 @@ class SignalingRulesTest(unittest.TestCase):
         self.assertEqual(kicked, 0, f"seed {seed}: the subscriber was kicked\n{self.sfu.log_tail()}")
         self.assertFalse(closed, f"seed {seed}: the subscriber's socket closed")
         self.assertEqual(log.errors, [], f"seed {seed}")
-        # Live consumers never exceed 2 × concurrency; sections stay within
-        # twice that plus the application section.
-        self.assertLessEqual(log.max_sections, 2 * (2 * concurrency) + 1, f"seed {seed}")
+        # Live consumers never exceed 2 × concurrency (a leaving publisher's
+        # may linger while the next joins: 2 more lanes' worth); sections stay
+        # within three times that plus the application section (peer.hpp).
+        self.assertLessEqual(log.max_sections, 3 * (2 * (concurrency + 2)) + 1, f"seed {seed}")
         self.assertGreater(len(log.retired), 150, f"seed {seed}: sections were not recycled")
         self.assertTrue(all(port == 0 for mid, kind, port in final if kind != "application"), final)
         self.assertEqual(stats["consumers"], [], stats)
