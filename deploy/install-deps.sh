@@ -23,7 +23,7 @@ done
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost-dev libssl-dev libsrtp2-dev libusrsctp-dev libuv1-dev
-  nlohmann-json3-dev libyaml-cpp-dev
+  nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev
   curl ca-certificates
 )
 # Tests, benchmarks and fuzzers (clang provides libFuzzer and the sanitizers).
