@@ -28,6 +28,12 @@ void MediaController::close_room(RoomId room) {
   });
 }
 
+size_t MediaController::worker_count() const { return pool_.size(); }
+
+MediaController::WorkerMetrics MediaController::worker_metrics(size_t i) const {
+  return WorkerMetrics{pool_.worker(i).loop_sample(), pool_.media(i).metrics(), pool_.worker(i).cpu_seconds()};
+}
+
 MediaCounts MediaController::counts() const {
   MediaCounts total;
   for (size_t i = 0; i < pool_.size(); ++i) total += pool_.media(i).published_counts();

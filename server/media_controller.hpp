@@ -45,6 +45,14 @@ class MediaController {
   MediaCounts counts() const;
   // Commands dropped because their room was no longer open.
   uint64_t stale_commands() const { return stale_commands_; }
+  // /metrics: one worker's published numbers (lock-free reads, metrics.hpp).
+  struct WorkerMetrics {
+    LoopSample loop;
+    MediaSample media;
+    double cpu_seconds = 0;
+  };
+  size_t worker_count() const;
+  WorkerMetrics worker_metrics(size_t worker) const;
 
   void create_transport(RoomId room, TransportSpec spec, std::function<void(std::optional<TransportInfo>)> done);
   void close_transport(RoomId room, TransportId id);

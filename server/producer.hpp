@@ -67,6 +67,15 @@ class Producer {
   bool paused() const { return paused_; }
   void set_paused(bool p) { paused_ = p; }
 
+  // Packets lost upstream so far, over every layer (cumulative lost of the
+  // receive statistics; a layer with more duplicates than losses counts 0).
+  uint64_t rtp_lost() const {
+    uint64_t lost = 0;
+    for (const auto& l : layers_)
+      if (l.stream && l.stream->cumulative_lost() > 0) lost += uint64_t(l.stream->cumulative_lost());
+    return lost;
+  }
+
   // Audio level (RFC 6464) bookkeeping for the active-speaker detector.
   void note_audio_level(Instant now, int level_dbov) {
     last_level_ = level_dbov;

@@ -132,7 +132,12 @@ struct DataConsumerClosedEvent {
   TransportId transport;
   DataConsumerId consumer;
 };
+// The first media packet forwarded on a subscriber transport (once per
+// transport): the end of a join as /metrics measures it.
+struct TransportFirstMediaEvent {
+  TransportId transport;
+};
 using MediaEvent = std::variant<TransportStateEvent, ConsumerLayersEvent, ActiveSpeakerEvent, DataProducerOpenedEvent,
-                                DataProducerClosedEvent, DataConsumerClosedEvent>;
+                                DataProducerClosedEvent, DataConsumerClosedEvent, TransportFirstMediaEvent>;
 
 }  // namespace sfu::server

@@ -72,6 +72,7 @@ void Router::close_producer(ProducerId id) {
   if (auto t = transports_.find(it->second->spec().transport); t != transports_.end())
     std::erase(t->second.producers, id);
   if (active_speaker_ == id) active_speaker_.reset();
+  counters_.rtp_lost_closed += it->second->rtp_lost();
   producers_.erase(it);
 }
 
@@ -378,6 +379,10 @@ size_t Router::finish_send(Consumer& c, Transport& t, RouterTransport& rt, const
     return 0;
   }
   ++counters_.rtp_forwarded;
+  if (!rt.media_sent && !rtx) {
+    rt.media_sent = true;
+    sink_(TransportFirstMediaEvent{c.transport()});
+  }
   if (path.is_tcp()) worker_.send(path, buf.first(*protected_len));
   else worker_.commit_udp(*protected_len, path.remote);
   return *protected_len;

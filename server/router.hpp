@@ -36,6 +36,18 @@ struct RouterCounters {
   uint64_t malformed = 0, unknown_ssrc = 0, padding_probes_in = 0, send_failures = 0;
   uint64_t nacks_sent_upstream = 0, plis_sent_upstream = 0;
   uint64_t padding_sent = 0;  // padding-only RTX packets (probes with no media to resend)
+  // RTCP feedback from subscribers, and the consumers' layer changes
+  // (ConsumerLayersEvent, the first selection included).
+  uint64_t nacks_received = 0, plis_received = 0, firs_received = 0, layer_changes = 0;
+  uint64_t rtp_lost_closed = 0;  // upstream RTP lost, summed over the producers already closed
+
+  RouterCounters& operator+=(const RouterCounters& o);
+  template <class F>
+  void for_each_field(F&& f) {
+    f(rtp_in), f(rtcp_in), f(rtp_forwarded), f(rtx_sent), f(rtcp_sent), f(malformed), f(unknown_ssrc);
+    f(padding_probes_in), f(send_failures), f(nacks_sent_upstream), f(plis_sent_upstream), f(padding_sent);
+    f(nacks_received), f(plis_received), f(firs_received), f(layer_changes), f(rtp_lost_closed);
+  }
 };
 
 class Router {
@@ -81,6 +93,16 @@ class Router {
   bool empty() const { return transports_.empty(); }
   // Adds this room's producers and consumers (media and data) to `c`.
   void add_counts(MediaCounts& c) const;
+  // Upstream RTP lost (receive statistics, RFC 3550 A.3) over every producer
+  // this router has had, closed ones included.
+  uint64_t rtp_lost() const;
+  // Each subscriber transport's current send estimate (bits/s), for the
+  // /metrics histogram.
+  template <class F>
+  void for_each_estimate(F&& f) const {
+    for (const auto& [id, t] : transports_)
+      if (t.estimator) f(t.estimator->estimate_bps());
+  }
 
  private:
   struct RouterTransport {
@@ -92,6 +114,7 @@ class Router {
     bwe::Allocator allocator;                           // subscriber: shares the estimate
     uint32_t rtcp_ssrc = 0;                              // our sender SSRC in RTCP on this transport
     uint8_t transport_cc_id = 0;                         // publisher: the bundle's transport-wide-cc extension id
+    bool media_sent = false;                             // subscriber: TransportFirstMediaEvent sent
     Instant next_report{};
     Instant next_allocation{};
   };

@@ -68,6 +68,7 @@ void Router::on_subscriber_rtcp(TransportId tid, RouterTransport& t, Instant now
         auto c = consumer_by_ssrc_.find(nack->header.media_ssrc);
         if (c == consumer_by_ssrc_.end() || c->second->transport() != tid) break;
         ++c->second->stats().nacks_received;
+        ++counters_.nacks_received;
         for (uint16_t seq : nack->lost_packets()) handle_nack(*c->second, now, seq);
         break;
       }
@@ -87,6 +88,7 @@ void Router::on_subscriber_rtcp(TransportId tid, RouterTransport& t, Instant now
         auto c = consumer_by_ssrc_.find(media_ssrc);
         if (c == consumer_by_ssrc_.end() || c->second->transport() != tid) break;
         ++(pli ? c->second->stats().plis_received : c->second->stats().firs_received);
+        ++(pli ? counters_.plis_received : counters_.firs_received);
         auto prod = producers_.find(c->second->producer());
         if (prod == producers_.end()) break;
         const auto current = c->second->forwarder().current_layers();
@@ -185,7 +187,10 @@ void Router::on_tick(Instant now) {
       auto prod = producers_.find(c->producer());
       if (prod != producers_.end()) request_keyframe(*prod->second, *layer, now);
     }
-    while (auto ev = c->forwarder().poll_event()) sink_(ConsumerLayersEvent{cid, ev->spatial, ev->temporal});
+    while (auto ev = c->forwarder().poll_event()) {
+      ++counters_.layer_changes;
+      sink_(ConsumerLayersEvent{cid, ev->spatial, ev->temporal});
+    }
   }
   for (auto& [tid, t] : transports_) {
     if (t.feedback) {

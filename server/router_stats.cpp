@@ -60,6 +60,22 @@ PeerStats Router::stats(TransportHost& host, const std::vector<TransportId>& tra
   return out;
 }
 
+RouterCounters& RouterCounters::operator+=(const RouterCounters& o) {
+  rtp_in += o.rtp_in, rtcp_in += o.rtcp_in, rtp_forwarded += o.rtp_forwarded, rtx_sent += o.rtx_sent;
+  rtcp_sent += o.rtcp_sent, malformed += o.malformed, unknown_ssrc += o.unknown_ssrc;
+  padding_probes_in += o.padding_probes_in, send_failures += o.send_failures;
+  nacks_sent_upstream += o.nacks_sent_upstream, plis_sent_upstream += o.plis_sent_upstream;
+  padding_sent += o.padding_sent, nacks_received += o.nacks_received, plis_received += o.plis_received;
+  firs_received += o.firs_received, layer_changes += o.layer_changes, rtp_lost_closed += o.rtp_lost_closed;
+  return *this;
+}
+
+uint64_t Router::rtp_lost() const {
+  uint64_t lost = counters_.rtp_lost_closed;
+  for (const auto& [id, p] : producers_) lost += p->rtp_lost();
+  return lost;
+}
+
 void Router::add_counts(MediaCounts& c) const {
   c.producers += producers_.size();
   c.consumers += consumers_.size();

@@ -17,6 +17,10 @@ namespace sfu::server {
 // the churn soak's leak check.
 struct MediaCounts {
   uint64_t routers = 0, transports = 0, producers = 0, consumers = 0, data_producers = 0, data_consumers = 0;
+  template <class F>
+  void for_each_field(F&& f) {
+    f(routers), f(transports), f(producers), f(consumers), f(data_producers), f(data_consumers);
+  }
   MediaCounts& operator+=(const MediaCounts& o) {
     routers += o.routers, transports += o.transports, producers += o.producers, consumers += o.consumers;
     data_producers += o.data_producers, data_consumers += o.data_consumers;

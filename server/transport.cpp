@@ -15,6 +15,14 @@ std::string_view to_string(TransportState s) {
   return "unknown";
 }
 
+TransportCounters& TransportCounters::operator+=(const TransportCounters& o) {
+  for (size_t i = 0; i < dropped.size(); ++i) dropped[i] += o.dropped[i];
+  stun_in += o.stun_in, dtls_in += o.dtls_in, rtp_in += o.rtp_in, rtcp_in += o.rtcp_in, bytes_in += o.bytes_in;
+  rtp_out += o.rtp_out, rtcp_out += o.rtcp_out, bytes_out += o.bytes_out;
+  protect_failures += o.protect_failures;
+  return *this;
+}
+
 std::string_view to_string(DropReason r) {
   switch (r) {
     case DropReason::malformed: return "malformed";

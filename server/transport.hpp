@@ -57,7 +57,15 @@ struct TransportCounters {
   uint64_t rtp_out = 0, rtcp_out = 0, bytes_out = 0;
   uint64_t protect_failures = 0;
   uint64_t drops(DropReason r) const { return dropped[size_t(r)]; }
+  TransportCounters& operator+=(const TransportCounters& o);
+  template <class F>
+  void for_each_field(F&& f) {
+    for (auto& d : dropped) f(d);
+    f(stun_in), f(dtls_in), f(rtp_in), f(rtcp_in), f(bytes_in), f(rtp_out), f(rtcp_out), f(bytes_out);
+    f(protect_failures);
+  }
 };
+inline constexpr size_t kTransportStateCount = 5;
 
 struct TransportConfig {
   TransportRole role = TransportRole::server;

@@ -29,7 +29,16 @@ void TransportHost::remove(PacketOutput& worker, TransportId id) {
   }
   auto uit = by_ufrag_.find(e.transport->local_ice().ufrag);
   if (uit != by_ufrag_.end() && uit->second == id) by_ufrag_.erase(uit);
+  retired_ += e.transport->counters();
   transports_.erase(it);  // its heap entries become stale and are skipped
+}
+
+void TransportHost::add_transport_totals(TransportCounters& totals, std::span<uint64_t, kTransportStateCount> by_state) const {
+  totals += retired_;
+  for (const auto& [id, e] : transports_) {
+    totals += e.transport->counters();
+    ++by_state[size_t(e.transport->state())];
+  }
 }
 
 Transport* TransportHost::find(TransportId id) {

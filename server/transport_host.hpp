@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <queue>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -26,6 +27,10 @@ struct HostCounters {
   uint64_t malformed = 0;      // unparsable STUN, unknown first byte
   uint64_t media_in = 0;       // decrypted RTP/RTCP handed to the listener
   uint64_t send_failures = 0;  // protect failed or no selected path
+  template <class F>
+  void for_each_field(F&& f) {
+    f(unknown_ufrag), f(unknown_path), f(malformed), f(media_in), f(send_failures);
+  }
 };
 
 class TransportHost : public WorkerHandler {
@@ -80,6 +85,9 @@ class TransportHost : public WorkerHandler {
 
   const HostCounters& counters() const { return counters_; }
   size_t size() const { return transports_.size(); }
+  // For /metrics: adds every transport's counters, those removed since start
+  // included (so the sums never go back), and counts live ones by state.
+  void add_transport_totals(TransportCounters& totals, std::span<uint64_t, kTransportStateCount> by_state) const;
 
  private:
   Instant last_now_{};
@@ -104,6 +112,7 @@ class TransportHost : public WorkerHandler {
   std::unordered_map<NetPath, TransportId, NetPathHash> by_path_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   HostCounters counters_;
+  TransportCounters retired_;  // sums of the transports removed
 };
 
 }  // namespace sfu::server

@@ -29,6 +29,11 @@ struct UdpCounters {
   uint64_t send_calls = 0;        // sendmmsg calls
   uint64_t send_dropped = 0;      // kernel queue full (EAGAIN) or error
   uint64_t unsendable = 0;        // address family the socket cannot reach
+  template <class F>
+  void for_each_field(F&& f) {
+    f(datagrams_received), f(bytes_received), f(receive_calls), f(truncated), f(datagrams_sent), f(bytes_sent);
+    f(send_calls), f(send_dropped), f(unsendable);
+  }
 };
 
 class UdpSocket {

@@ -1,5 +1,8 @@
 #include "server/worker.hpp"
 
+#include <pthread.h>
+#include <time.h>
+
 #include <cstring>
 #include <string>
 #include <vector>
@@ -93,6 +96,8 @@ void Worker::start() {
 }
 
 void Worker::run() {
+  clockid_t clock{};
+  if (pthread_getcpuclockid(pthread_self(), &clock) == 0) cpu_clock_.store(int(clock), std::memory_order_release);
   uv_poll_start(&udp_poll_, UV_READABLE, [](uv_poll_t* h, int status, int) {
     if (status == 0) owner(h)->on_udp_readable();
   });
@@ -154,11 +159,24 @@ void Worker::on_udp_readable() {
   }
 }
 
+double Worker::cpu_seconds() const {
+  const int clock = cpu_clock_.load(std::memory_order_acquire);
+  timespec ts{};
+  if (clock < 0 || !running() || clock_gettime(clockid_t(clock), &ts) != 0) return 0;
+  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
 void Worker::on_check() {
   ++counters_.loop_iterations;
   if (stopping_.load(std::memory_order_relaxed) && !handler_) return;
   if (handler_) {
     const Instant now = Clock::now();
+    if (now >= next_publish_) {
+      next_publish_ = now + seconds(1);
+      LoopSample s{udp_->counters(), counters_};
+      published_loop_.publish(s);
+      handler_->publish_metrics(now);
+    }
     auto deadline = handler_->poll_timeout();
     if (deadline && *deadline <= now) {
       handler_->on_timeout(*this, now);

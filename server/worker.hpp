@@ -32,6 +32,7 @@
 #include "common/time.hpp"
 #include "ice/address.hpp"
 #include "ice/path.hpp"
+#include "server/metrics.hpp"
 #include "server/mpsc_queue.hpp"
 #include "server/packet_output.hpp"
 #include "server/udp_socket.hpp"
@@ -63,6 +64,22 @@ struct WorkerCounters {
   uint64_t tcp_backlog_drops = 0;   // frames dropped because the peer reads too slowly
   uint64_t tasks = 0;
   uint64_t loop_iterations = 0;
+  template <class F>
+  void for_each_field(F&& f) {
+    f(tcp_accepted), f(tcp_refused), f(tcp_closed), f(tcp_frames_in), f(tcp_frames_out), f(tcp_empty_frames);
+    f(tcp_backlog_drops), f(tasks), f(loop_iterations);
+  }
+};
+
+// The worker loop's own counters as /metrics reads them (metrics.hpp).
+struct LoopSample {
+  UdpCounters udp;
+  WorkerCounters loop;
+  template <class F>
+  void for_each_field(F&& f) {
+    udp.for_each_field(f);
+    loop.for_each_field(f);
+  }
 };
 
 class Worker;
@@ -81,6 +98,8 @@ class WorkerHandler {
   virtual std::optional<Instant> poll_timeout() const = 0;
   // An ICE-TCP connection is gone; forget every tuple on it.
   virtual void on_tcp_closed(Worker& /*worker*/, uint32_t /*connection*/) {}
+  // Once a second: publish what /metrics reads (metrics.hpp). Off the packet path.
+  virtual void publish_metrics(Instant /*now*/) {}
 };
 
 class Worker : public PacketOutput {
@@ -122,6 +141,14 @@ class Worker : public PacketOutput {
   const ice::Address& udp_address() const { return udp_->local_address(); }
   std::optional<ice::Address> tcp_address() const { return tcp_local_; }
   bool running() const { return running_.load(std::memory_order_acquire); }
+  // Any thread: the loop counters as last published (once a second), and
+  // the CPU time the worker thread has used so far (0 before it runs).
+  LoopSample loop_sample() const {
+    LoopSample s;
+    published_loop_.load(s);
+    return s;
+  }
+  double cpu_seconds() const;
 
   // Worker thread only (read them through post() from elsewhere).
   const UdpCounters& udp_counters() const { return udp_->counters(); }
@@ -158,6 +185,9 @@ class Worker : public PacketOutput {
   std::optional<Instant> armed_deadline_;
 
   MpscQueue<Task> tasks_;
+  Published<LoopSample> published_loop_{LoopSample{}};
+  Instant next_publish_{};
+  std::atomic<int> cpu_clock_{-1};  // the worker thread's CPU clock (clockid_t), once it runs
   std::atomic<bool> running_{false};
   std::atomic<bool> stopping_{false};
   std::thread thread_;

@@ -1,5 +1,7 @@
 #include "server/worker_media.hpp"
 
+#include <algorithm>
+
 namespace sfu::server {
 
 Router& WorkerMedia::router(PacketOutput& out, RoomId room, const Router::EventSink& sink) {
@@ -14,7 +16,12 @@ Router* WorkerMedia::find_router(RoomId room) {
 }
 
 void WorkerMedia::remove_router(PacketOutput& out, RoomId room) {
-  routers_.erase(room);
+  if (auto it = routers_.find(room); it != routers_.end()) {
+    RouterCounters c = it->second->counters();
+    c.rtp_lost_closed = it->second->rtp_lost();  // the live producers' loss retires with them
+    retired_routers_ += c;
+    routers_.erase(it);
+  }
   std::vector<TransportId> orphans;
   for (const auto& [transport, r] : room_of_)
     if (r == room) orphans.push_back(transport);
@@ -22,6 +29,26 @@ void WorkerMedia::remove_router(PacketOutput& out, RoomId room) {
     host_.remove(out, id);
     room_of_.erase(id);
   }
+}
+
+void WorkerMedia::publish_metrics(Instant /*now*/) {
+  MediaSample& s = sample_;
+  s.host = host_.counters();
+  s.transports = {};
+  s.transports_by_state.fill(0);
+  host_.add_transport_totals(s.transports, s.transports_by_state);
+  s.routers = retired_routers_;
+  uint64_t lost = retired_routers_.rtp_lost_closed;
+  for (const auto& [room, r] : routers_) {
+    s.routers += r->counters();
+    lost += r->rtp_lost();
+    r->for_each_estimate([&](uint64_t bps) { bwe_.observe(bps); });
+  }
+  last_rtp_lost_ = std::max(last_rtp_lost_, lost);
+  s.rtp_lost = last_rtp_lost_;
+  s.counts = counts();
+  s.bwe = bwe_;
+  published_metrics_.publish(s);
 }
 
 MediaCounts WorkerMedia::counts() const {

@@ -17,6 +17,29 @@
 
 namespace sfu::server {
 
+// What one worker's media side publishes for /metrics once a second
+// (metrics.hpp): counters summed over live and retired objects, so they
+// never go back, and gauges of what lives now.
+struct MediaSample {
+  HostCounters host;
+  TransportCounters transports;
+  std::array<uint64_t, kTransportStateCount> transports_by_state{};
+  RouterCounters routers;
+  uint64_t rtp_lost = 0;  // upstream, over every producer since start
+  MediaCounts counts;
+  Histogram bwe{kBitrateBoundsBps};  // every subscriber transport's estimate, sampled each second
+  template <class F>
+  void for_each_field(F&& f) {
+    host.for_each_field(f);
+    transports.for_each_field(f);
+    for (auto& n : transports_by_state) f(n);
+    routers.for_each_field(f);
+    f(rtp_lost);
+    counts.for_each_field(f);
+    bwe.for_each_field(f);
+  }
+};
+
 class WorkerMedia : public WorkerHandler, public TransportHost::Listener {
  public:
   // Router ticks (NACKs, keyframe requests, reports, feedback, allocation).
@@ -41,6 +64,14 @@ class WorkerMedia : public WorkerHandler, public TransportHost::Listener {
   MediaCounts counts() const;
   void publish_counts();
   MediaCounts published_counts() const;
+  // /metrics: publish_metrics() builds and publishes the sample (worker
+  // thread, once a second, from the loop); metrics() reads it (any thread).
+  void publish_metrics(Instant now) override;
+  MediaSample metrics() const {
+    MediaSample s;
+    published_metrics_.load(s);
+    return s;
+  }
 
   // WorkerHandler
   void on_datagram(Worker& worker, Instant now, const NetPath& from, MutBytes data) override {
@@ -67,6 +98,11 @@ class WorkerMedia : public WorkerHandler, public TransportHost::Listener {
   std::unordered_map<RoomId, std::unique_ptr<Router>> routers_;
   std::unordered_map<TransportId, RoomId> room_of_;
   std::optional<Instant> next_tick_;
+  RouterCounters retired_routers_;  // counters of the routers removed, their producers' loss included
+  uint64_t last_rtp_lost_ = 0;      // loss figures may shrink (late packets): published as a running max
+  Histogram bwe_{kBitrateBoundsBps};
+  MediaSample sample_;
+  Published<MediaSample> published_metrics_{MediaSample{}};
   struct {
     std::atomic<uint64_t> routers{0}, transports{0}, producers{0}, consumers{0}, data_producers{0}, data_consumers{0};
   } published_;

@@ -38,13 +38,35 @@ Front::Front(boost::asio::io_context& io, FrontConfig config, Hub* hub)
       http_(io, tcp::endpoint(make_address(config_.listen_address), config_.listen_port),
             [this](const HttpRequest& req) { return handle(req); }, config_.http, make_tls(config_)),
       hub_(hub) {
+  if (hub_)
+    admin_ = std::make_unique<AdminApi>(
+        *hub_, config_.node,
+        [this](bool on) {
+          draining_ = on;
+          hub_->rooms().set_draining(on);
+        },
+        [this] { return draining_; });
+  if (!config_.metrics_address.empty())
+    metrics_http_ = std::make_unique<HttpServer>(
+        io, tcp::endpoint(make_address(config_.metrics_address), config_.metrics_port),
+        [this](const HttpRequest& req) {
+          const std::string_view target = req.target();
+          if (target.substr(0, target.find('?')) == "/metrics") return metrics(req, true);
+          return make_text_response(req, 404, "not found (this listener serves /metrics)\n");
+        });
   http_.set_upgrade_handler([this](PlainStream& s, HttpRequest& req) { return upgrade(s, req); },
                             [this](TlsStream& s, HttpRequest& req) { return upgrade(s, req); });
 }
 
-void Front::start() { http_.start(); }
+void Front::start() {
+  http_.start();
+  if (metrics_http_) metrics_http_->start();
+}
 
-void Front::stop() { http_.stop(); }
+void Front::stop() {
+  http_.stop();
+  if (metrics_http_) metrics_http_->stop();
+}
 
 template <class Stream>
 bool Front::upgrade(Stream& stream, HttpRequest& req) {
@@ -92,20 +114,37 @@ HttpResponse Front::serve_file(const HttpRequest& req, std::string_view path) {
 
 // Open where joins are anonymous (loopback without keys); elsewhere it needs
 // "Authorization: Bearer <token>" with the admin grant.
+std::optional<HttpResponse> Front::refuse_non_admin(const HttpRequest& req) const {
+  const auto& auth = hub_->auth();
+  if (auth.anonymous_allowed()) return std::nullopt;
+  std::string_view header = req[http::field::authorization];
+  if (!header.starts_with("Bearer ")) return make_text_response(req, 401, "admin token required\n");
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  auto id = auth.authenticate(header.substr(7), "", now);
+  if (!id) return make_text_response(req, 401, std::string(to_string(id.error())) + "\n");
+  if (!id->grants.admin) return make_text_response(req, 403, "the token lacks the admin grant\n");
+  return std::nullopt;
+}
+
 HttpResponse Front::stats(const HttpRequest& req) {
   if (req.method() != http::verb::get) return make_text_response(req, 405, "method not allowed\n");
   if (!hub_) return make_text_response(req, 503, "no signaling\n");
-  const auto& auth = hub_->auth();
-  if (!auth.anonymous_allowed()) {
-    std::string_view header = req[http::field::authorization];
-    if (!header.starts_with("Bearer ")) return make_text_response(req, 401, "admin token required\n");
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
-    auto id = auth.authenticate(header.substr(7), "", now);
-    if (!id) return make_text_response(req, 401, std::string(to_string(id.error())) + "\n");
-    if (!id->grants.admin) return make_text_response(req, 403, "the token lacks the admin grant\n");
-  }
+  if (auto refused = refuse_non_admin(req)) return std::move(*refused);
   return make_text_response(req, 200, hub_->stats().dump() + "\n", "application/json");
+}
+
+// `open`: on the metrics listener, which needs no token (keep it private).
+HttpResponse Front::metrics(const HttpRequest& req, bool open) {
+  if (req.method() != http::verb::get && req.method() != http::verb::head)
+    return make_text_response(req, 405, "method not allowed\n");
+  if (!hub_) return make_text_response(req, 503, "no signaling\n");
+  if (!open) {
+    if (metrics_http_) return make_text_response(req, 404, "/metrics is served on the metrics listener\n");
+    if (auto refused = refuse_non_admin(req)) return std::move(*refused);
+  }
+  return make_text_response(req, 200, render_metrics(*hub_, config_.node, http_.counters()),
+                            "text/plain; version=0.0.4; charset=utf-8");
 }
 
 HttpResponse Front::handle(const HttpRequest& req) {
@@ -120,6 +159,11 @@ HttpResponse Front::handle(const HttpRequest& req) {
   }
   if (path == "/ws") return make_text_response(req, 426, "WebSocket upgrade required\n");
   if (path == "/stats") return stats(req);
+  if (path == "/metrics") return metrics(req, false);
+  if (path.starts_with("/admin/")) {
+    if (!admin_) return make_text_response(req, 503, "no signaling\n");
+    return admin_->handle(req);
+  }
   if (!read_only) return make_text_response(req, 405, "method not allowed\n");
   if (path == "/" || path.starts_with("/room/")) return serve_file(req, "/index.html");
   return serve_file(req, path);

@@ -4,9 +4,12 @@
 
 #include <boost/asio/io_context.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "signaling/admin_api.hpp"
 #include "signaling/http_server.hpp"
+#include "signaling/node_metrics.hpp"
 #include "signaling/ws_session.hpp"
 
 namespace sfu::signaling {
@@ -22,6 +25,12 @@ struct FrontConfig {
   // PEM files: when set, every connection is HTTPS / WSS on the same port.
   std::string tls_certificate_file;
   std::string tls_key_file;
+  // GET /metrics on its own plain-HTTP listener (open: keep it private);
+  // empty: on the main port, where it needs an admin token unless joins
+  // are anonymous (loopback without keys).
+  std::string metrics_address;
+  uint16_t metrics_port = 0;
+  NodeIdentity node;
 };
 
 class Front {
@@ -33,11 +42,14 @@ class Front {
   void start();
   // Draining: /readyz answers 503 so a balancer stops sending new rooms here.
   void begin_drain() { draining_ = true; }
+  void end_drain() { draining_ = false; }
   bool draining() const { return draining_; }
   // Closes the listener and every connection.
   void stop();
 
   uint16_t port() const { return http_.port(); }
+  // The metrics listener's port, 0 without one.
+  uint16_t metrics_port() const { return metrics_http_ ? metrics_http_->port() : 0; }
 
  private:
   HttpResponse handle(const HttpRequest& req);
@@ -45,9 +57,15 @@ class Front {
   bool upgrade(Stream& stream, HttpRequest& req);
   HttpResponse serve_file(const HttpRequest& req, std::string_view path);
   HttpResponse stats(const HttpRequest& req);
+  HttpResponse metrics(const HttpRequest& req, bool open);
+  // Null when the request may read node-wide data (/stats, /metrics): the
+  // admin grant, or anonymous mode; otherwise the 401/403 to answer.
+  std::optional<HttpResponse> refuse_non_admin(const HttpRequest& req) const;
 
   FrontConfig config_;
   HttpServer http_;
+  std::unique_ptr<HttpServer> metrics_http_;
+  std::unique_ptr<AdminApi> admin_;
   Hub* hub_;
   bool draining_ = false;
 };

@@ -1,5 +1,7 @@
 #include "signaling/ws_session.hpp"
 
+#include "signaling/control_metrics.hpp"
+
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
@@ -9,6 +11,16 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using Clock = std::chrono::steady_clock;
 
+namespace {
+
+// Every error frame goes out through here, counted by code for /metrics.
+std::string error_frame(const Json& id, const RpcError& e) {
+  ++control_metrics().rpc_errors[int(e.code)];
+  return make_error(id, e);
+}
+
+}  // namespace
+
 void Reply::ok(const Json& result) const {
   if (notification_) return;
   if (auto s = session_.lock()) s->send(make_result(id_, result));
@@ -16,7 +28,7 @@ void Reply::ok(const Json& result) const {
 
 void Reply::error(const RpcError& e) const {
   if (notification_) return;
-  if (auto s = session_.lock()) s->send(make_error(id_, e));
+  if (auto s = session_.lock()) s->send(error_frame(id_, e));
 }
 
 template <class NextLayer>
@@ -73,7 +85,7 @@ void BasicWsSession<NextLayer>::on_read(beast::error_code ec, size_t) {
   if (!ws_.got_text()) {
     ++counters_.binary;
     buffer_.consume(bytes);
-    send(make_error(nullptr, RpcError{RpcCode::invalid_request, "binary frames are not supported", "binary_frame"}));
+    send(error_frame(nullptr, RpcError{RpcCode::invalid_request, "binary frames are not supported", "binary_frame"}));
   } else if (bytes > limits_.max_frame_bytes) {
     ++counters_.too_large;
     // Echo the request's id when it can be read (the frame is at most 1 MiB).
@@ -83,7 +95,7 @@ void BasicWsSession<NextLayer>::on_read(beast::error_code ec, size_t) {
     Json id = nullptr;
     if (auto* r = std::get_if<RpcRequest>(&parsed)) id = r->id;
     if (auto* f = std::get_if<RpcParseFailure>(&parsed)) id = f->id;
-    send(make_error(id, RpcError{RpcCode::invalid_request, "frame over 64 KiB", "too_large"}));
+    send(error_frame(id, RpcError{RpcCode::invalid_request, "frame over 64 KiB", "too_large"}));
   } else {
     const std::string text = beast::buffers_to_string(buffer_.data());
     buffer_.consume(bytes);
@@ -111,7 +123,7 @@ template <class NextLayer>
 void BasicWsSession<NextLayer>::handle_text(std::string_view text) {
   RpcParsed parsed = parse_request(text);
   if (auto* f = std::get_if<RpcParseFailure>(&parsed)) {
-    if (!f->is_notification || f->error.code == RpcCode::parse_error) send(make_error(f->id, f->error));
+    if (!f->is_notification || f->error.code == RpcCode::parse_error) send(error_frame(f->id, f->error));
     return;
   }
   auto& req = std::get<RpcRequest>(parsed);
@@ -123,6 +135,7 @@ void BasicWsSession<NextLayer>::handle_text(std::string_view text) {
     return;
   }
   ++counters_.requests;
+  ++control_metrics().rpc_requests;
   try {
     handler_->on_request(req, reply);
   } catch (const RpcError& e) {

@@ -339,5 +339,49 @@ TEST(RouterSim, SilentProducerCostsNothingInAllocation) {
 }
 
 
+// /metrics' view of a worker (WorkerMedia::publish_metrics): traffic is
+// counted, every subscriber's estimate lands in the histogram, each
+// subscriber transport reports its first media once, and nothing goes back
+// when transports, producers and the router itself are gone.
+TEST(RouterSim, MetricsSampleCountsTrafficAndNeverGoesBack) {
+  Room3 room;
+  room.world.run_for(seconds(3));
+  auto& media = room.world.media();
+  media.publish_metrics(room.world.now);
+  const server::MediaSample a = media.metrics();
+  EXPECT_GT(a.routers.rtp_forwarded, 1000u);
+  EXPECT_GT(a.transports.rtp_in, 500u);
+  EXPECT_EQ(a.transports_by_state[size_t(server::TransportState::connected)], 4u);
+  EXPECT_EQ(a.counts.transports, 4u);
+  EXPECT_EQ(a.counts.producers, 2u);
+  EXPECT_EQ(a.bwe.count(), 3u);  // one estimate per subscriber transport per sample
+  size_t first_media = 0;
+  for (const auto& e : room.world.events) first_media += std::holds_alternative<server::TransportFirstMediaEvent>(e);
+  EXPECT_EQ(first_media, 3u);
+
+  const server::TransportId gone = room.world.client(room.sub(0).client).server_id;
+  room.world.router().remove_transport(gone);
+  media.host().remove(room.world, gone);
+  room.world.router().close_producer(kVideoProducer);
+  media.publish_metrics(room.world.now);
+  const server::MediaSample b = media.metrics();
+  EXPECT_GE(b.routers.rtp_forwarded, a.routers.rtp_forwarded);
+  EXPECT_GE(b.transports.rtp_in, a.transports.rtp_in);
+  EXPECT_GE(b.transports.bytes_out, a.transports.bytes_out);
+  EXPECT_GE(b.rtp_lost, a.rtp_lost);
+  EXPECT_EQ(b.counts.transports, 3u);
+  EXPECT_EQ(b.counts.producers, 1u);
+  EXPECT_EQ(b.bwe.count(), 5u);
+
+  media.remove_router(room.world, SimWorld::kRoom);  // the world's router is gone: nothing runs after this
+  media.publish_metrics(room.world.now);
+  const server::MediaSample c = media.metrics();
+  EXPECT_EQ(c.routers.rtp_forwarded, b.routers.rtp_forwarded);
+  EXPECT_GE(c.transports.rtp_in, b.transports.rtp_in);
+  EXPECT_EQ(c.rtp_lost, b.rtp_lost);
+  EXPECT_EQ(c.counts.routers, 0u);
+  EXPECT_EQ(c.counts.transports, 0u);
+}
+
 }  // namespace
 }  // namespace sfu::test

@@ -1,0 +1,24 @@
+// GET /metrics: the node in the Prometheus text exposition format 0.0.4
+// (server/metrics.hpp has the writer and how worker numbers get here).
+// Every family and label is listed in signaling/ADMIN.md "Metrics".
+#pragma once
+
+#include <string>
+
+#include "signaling/http_server.hpp"
+
+namespace sfu::signaling {
+
+class Hub;
+
+struct NodeIdentity {
+  std::string id;       // the node's name (hostname unless configured)
+  std::string version;  // the sfu version
+};
+
+// Renders every metric of the node. Control thread only. Cost: a few
+// hundred relaxed loads per worker plus the text; independent of how many
+// peers and streams the node carries (workers sum those once a second).
+std::string render_metrics(Hub& hub, const NodeIdentity& node, const HttpCounters& http);
+
+}  // namespace sfu::signaling
