@@ -1,5 +1,7 @@
 #include "signaling/hub.hpp"
 
+#include "common/log.hpp"
+#include "signaling/control_metrics.hpp"
 #include "signaling/peer.hpp"
 
 namespace sfu::signaling {
@@ -14,6 +16,8 @@ std::unique_ptr<SessionHandler> Hub::make_peer(std::weak_ptr<WsSession> session,
                                                std::string remote_address) {
   std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
   sessions_.push_back(session);
+  ++control_metrics().sessions_opened;
+  log::info("session opened", {{"remote", remote_address}});
   PeerContext ctx{rooms_, io_, auth_, std::move(remote_address), query_param(upgrade.target(), "room"),
                   query_param(upgrade.target(), "token")};
   return std::make_unique<Peer>(std::move(ctx), std::move(session));

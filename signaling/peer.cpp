@@ -2,6 +2,9 @@
 
 #include <chrono>
 
+#include "common/log.hpp"
+#include "signaling/control_metrics.hpp"
+
 namespace sfu::signaling {
 
 namespace {
@@ -29,6 +32,8 @@ void Peer::notify(std::string_view method, const Json& params) {
 void Peer::on_request(const RpcRequest& req, const Reply& reply) {
   const Json& p = req.params;
   const std::string& m = req.method;
+  if (log::enabled(log::Level::debug))
+    log::debug("request", {{"room", room_ ? room_->name() : ""}, {"peer", id_}, {"method", m}});
   if (m == "join") return reply.ok(join(p));
   if (m == "publish") return publish(p, reply);
   if (m == "subscriberAnswer") return subscriber_answer(p, reply);
@@ -59,6 +64,7 @@ void Peer::require_grant(bool granted, const char* what) const {
 
 Json Peer::join(const Json& params) {
   if (room_ || left_) throw_error(RpcCode::bad_state, "already joined");
+  const auto requested_at = std::chrono::steady_clock::now();
   std::string room_name = optional_string(params, "room").value_or(ctx_.query_room);
   if (!valid_room_name(room_name))
     throw RpcError{RpcCode::invalid_params, "room must be 1-128 characters of [A-Za-z0-9._-]", "invalid_params"};
@@ -111,6 +117,12 @@ Json Peer::join(const Json& params) {
   room->broadcast("peerJoined", Json{{"peerId", id_}, {"name", name_}});
   room->add_peer(this);
   room_ = room;
+  identity_ = identity->subject;
+  joined_unix_ = unix_now();
+  joined_at_ = requested_at;
+  log::info("peer joined",
+            {{"room", room_name}, {"peer", id_}, {"identity", identity->subject}, {"remote", ctx_.remote_address}});
+  ++control_metrics().joins;
   if (auto_subscribe_ && grants_.subscribe) {
     for (const auto& [pid, entry] : room->producers()) want(entry);
     for (const auto& [id, entry] : room->data_producers()) want_data(entry);
@@ -137,20 +149,44 @@ Json Peer::relay(const Json& params) {
 void Peer::leave(const Reply& reply) {
   require_joined();
   reply.ok(Json::object());
+  log::info("peer left", {{"room", room_->name()},
+                          {"peer", id_},
+                          {"reason", "leave"},
+                          {"pub_transport", pub_transport_ ? pub_transport_->id : 0},
+                          {"sub_transport", sub_transport_ ? sub_transport_->id : 0}});
   cleanup();
   if (auto s = session_.lock()) s->close(boost::beast::websocket::close_code::normal, "left");
 }
 
 void Peer::kick(const std::string& reason) {
   notify("kicked", Json{{"reason", reason}});
+  log::info("peer kicked", {{"room", room_ ? room_->name() : ""},
+                            {"peer", id_},
+                            {"reason", reason},
+                            {"pub_transport", pub_transport_ ? pub_transport_->id : 0},
+                            {"sub_transport", sub_transport_ ? sub_transport_->id : 0}});
   cleanup();
   if (auto s = session_.lock()) s->close(boost::beast::websocket::close_code::normal, reason);
 }
 
-void Peer::on_closed() { cleanup(); }
+void Peer::on_closed() {
+  if (room_ && !left_)
+    log::info("peer left", {{"room", room_->name()},
+                            {"peer", id_},
+                            {"reason", "disconnected"},
+                            {"pub_transport", pub_transport_ ? pub_transport_->id : 0},
+                            {"sub_transport", sub_transport_ ? sub_transport_->id : 0}});
+  log::info("session closed", {{"remote", ctx_.remote_address}, {"peer", id_}});
+  cleanup();
+}
 
 void Peer::close_room(const std::string& reason) {
   notify("roomClosed", Json{{"reason", reason}});
+  log::info("peer left", {{"room", room_ ? room_->name() : ""},
+                          {"peer", id_},
+                          {"reason", reason},
+                          {"pub_transport", pub_transport_ ? pub_transport_->id : 0},
+                          {"sub_transport", sub_transport_ ? sub_transport_->id : 0}});
   cleanup();
   if (auto s = session_.lock()) s->close(boost::beast::websocket::close_code::going_away, reason);
 }
@@ -180,11 +216,42 @@ void Peer::cleanup() {
 
 void Peer::on_media_event(const server::MediaEvent& e) {
   on_data_event(e);
+  on_transport_event(e);
   if (const auto* l = std::get_if<server::ConsumerLayersEvent>(&e)) {
-    for (const auto& s : sections_) {
+    for (auto& s : sections_) {
       if (s.application || s.consumer_num != l->consumer) continue;
+      s.current_spatial = l->spatial;
+      s.current_temporal = l->temporal;
       notify("consumerLayersChanged",
              Json{{"consumerId", s.consumer_id}, {"spatialLayer", l->spatial}, {"temporalLayer", l->temporal}});
+    }
+  }
+}
+
+// Transport state for the admin API, and the join latency histograms.
+void Peer::on_transport_event(const server::MediaEvent& e) {
+  const bool pub = pub_transport_.has_value(), sub = sub_transport_.has_value();
+  auto micros_since_join = [&] {
+    return uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - joined_at_)
+                        .count());
+  };
+  if (const auto* t = std::get_if<server::TransportStateEvent>(&e)) {
+    const bool mine_pub = pub && t->transport == pub_transport_->id, mine_sub = sub && t->transport == sub_transport_->id;
+    if (!mine_pub && !mine_sub) return;
+    (mine_pub ? pub_state_ : sub_state_) = t->state;
+    log::info("transport state", {{"room", room_ ? room_->name() : ""},
+                                  {"peer", id_},
+                                  {"transport", t->transport},
+                                  {"direction", mine_pub ? "publish" : "subscribe"},
+                                  {"state", server::to_string(t->state)}});
+    if (t->state == server::TransportState::connected && !connected_seen_) {
+      connected_seen_ = true;
+      control_metrics().join_to_connected.observe(micros_since_join());
+    }
+  } else if (const auto* f = std::get_if<server::TransportFirstMediaEvent>(&e)) {
+    if (sub && f->transport == sub_transport_->id && !first_media_seen_) {
+      first_media_seen_ = true;
+      control_metrics().join_to_first_media.observe(micros_since_join());
     }
   }
 }

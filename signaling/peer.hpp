@@ -54,6 +54,7 @@ struct SubscriberSection {
   uint32_t ssrc = 0, rtx_ssrc = 0;
   bool paused = false;
   int preferred_spatial = 2, preferred_temporal = 3;  // setPreferredLayers, kept for creation
+  int current_spatial = -1, current_temporal = -1;    // as the worker last reported (consumerLayersChanged)
   bool closed = false;
   bool created = false;      // the consumer exists on the router (once an answer accepted it)
   bool application = false;  // the SCTP (data channel) section, not a consumer
@@ -101,6 +102,16 @@ class Peer : public SessionHandler {
   void unwant_data(const std::string& data_producer_id);
   // The node is shutting down: roomClosed, then the socket closes.
   void close_room(const std::string& reason);
+
+  // Admin API (admin_api.hpp). What an operator sees of this peer: its
+  // transports and their state, producers, consumers with current layers.
+  Json admin_view() const;
+  // kicked {reason}, then the socket closes.
+  void admin_kick(const std::string& reason) { kick(reason); }
+  // Pauses (mute) or resumes one of this peer's producers for the whole
+  // room; while muted by the admin the publisher cannot resume it (4003).
+  // False when `producer_id` is not this peer's.
+  bool admin_mute(const std::string& producer_id, bool mute);
 
  private:
   // Methods (PROTOCOL.md "Methods").
@@ -157,12 +168,21 @@ class Peer : public SessionHandler {
   SubscriberSection* find_section(const std::string& consumer_id);
   void kick(const std::string& reason);
   void cleanup();
+  void set_producer_paused(ProducerEntry& entry, bool paused, bool tell_owner);
+  void on_transport_event(const server::MediaEvent& e);
 
   PeerContext ctx_;
   std::weak_ptr<WsSession> session_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::string id_;
   std::string name_;
+  std::string identity_;     // the token's subject
+  int64_t joined_unix_ = 0;  // wall clock, for the admin API
+  // Join latency (/metrics): from the join request to the first transport
+  // connected and to the first media packet forwarded to this peer.
+  std::chrono::steady_clock::time_point joined_at_{};
+  bool connected_seen_ = false, first_media_seen_ = false;
+  server::TransportState pub_state_ = server::TransportState::new_, sub_state_ = server::TransportState::new_;
   Room* room_ = nullptr;
   Grants grants_;
   bool auto_subscribe_ = true;

@@ -3,6 +3,7 @@
 // controls.
 #include <algorithm>
 
+#include "common/log.hpp"
 #include "signaling/peer.hpp"
 #include "signaling/sdp_parser.hpp"
 #include "signaling/sdp_session.hpp"
@@ -287,6 +288,11 @@ void Peer::send_offer() {
 }
 
 void Peer::on_negotiation_timeout() {
+  if (offer_outstanding_)
+    log::warn("negotiation timeout", {{"room", room_ ? room_->name() : ""},
+                                      {"peer", id_},
+                                      {"transport", sub_transport_ ? sub_transport_->id : 0},
+                                      {"offer", offer_version_}});
   if (offer_outstanding_) kick("negotiation_timeout");
 }
 
@@ -360,13 +366,19 @@ Json Peer::producer_op(const Json& params, const std::string& op) {
     return Json::object();
   }
   const bool pause = op == "pauseProducer";
-  if (entry->paused != pause) {
-    entry->paused = pause;
-    ctx_.rooms.media().set_producer_paused(room_->id(), entry->num, pause);
-    for (Peer* other : room_->peers())
-      if (other != this) other->on_producer_paused(*entry, pause);
-  }
+  if (!pause && entry->admin_muted) throw RpcError{RpcCode::forbidden, "muted by an administrator", "admin_muted"};
+  set_producer_paused(*entry, pause, false);
   return Json::object();
+}
+
+// Pauses or resumes a producer of this peer on the worker and tells the
+// room (the owner too when the change is not its own request).
+void Peer::set_producer_paused(ProducerEntry& entry, bool pause, bool tell_owner) {
+  if (entry.paused == pause) return;
+  entry.paused = pause;
+  ctx_.rooms.media().set_producer_paused(room_->id(), entry.num, pause);
+  for (Peer* other : room_->peers())
+    if (other != this || tell_owner) other->on_producer_paused(entry, pause);
 }
 
 Json Peer::restart_ice() {

@@ -51,6 +51,7 @@ struct ProducerEntry {
   std::string source = "camera";
   std::vector<std::string> simulcast;  // rids, lowest first; [] without simulcast
   bool paused = false;
+  bool admin_muted = false;  // paused by the admin API: the publisher cannot resume it
   // What subscriber offers need: the publisher's accepted codecs in order.
   std::vector<sdp::AcceptedCodec> codecs;
   server::ProducerSpec spec;
