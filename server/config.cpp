@@ -3,6 +3,7 @@
 #include <charconv>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 namespace sfu::server {
 
@@ -19,13 +20,28 @@ uint16_t parse_port(const std::string& text, const std::string& what) {
 
 }  // namespace
 
-void parse_listen(const std::string& value, Config& config) {
+namespace {
+
+// "HOST:PORT", "[v6]:PORT" or ":PORT" (host left as it was).
+void parse_host_port(const std::string& value, const std::string& what, std::string& host_out, uint16_t& port_out) {
   const auto colon = value.rfind(':');
-  if (colon == std::string::npos) throw ConfigError("--listen: expected HOST:PORT, got '" + value + "'");
+  if (colon == std::string::npos) throw ConfigError(what + ": expected HOST:PORT, got '" + value + "'");
   std::string host = value.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  config.http_port = parse_port(value.substr(colon + 1), "--listen");
-  if (!host.empty()) config.http_address = host;
+  port_out = parse_port(value.substr(colon + 1), what);
+  if (!host.empty()) host_out = host;
+}
+
+}  // namespace
+
+void parse_listen(const std::string& value, Config& config) {
+  parse_host_port(value, "--listen", config.http_address, config.http_port);
+}
+
+void parse_metrics_listen(const std::string& value, Config& config) {
+  std::string host = config.metrics_address.empty() ? "127.0.0.1" : config.metrics_address;
+  parse_host_port(value, "--metrics-listen", host, config.metrics_port);
+  config.metrics_address = host;
 }
 
 ice::Address parse_announce(const std::string& value) {
@@ -84,6 +100,35 @@ void parse_api_key(const std::string& value, Config& config) {
   config.api_keys[value.substr(0, eq)] = value.substr(eq + 1);
 }
 
+log::Level parse_log_level(const std::string& value, const std::string& what) {
+  const auto level = log::parse_level(value);
+  if (!level) throw ConfigError(what + ": '" + value.substr(0, 32) + "' is not one of trace, debug, info, warn, error, off");
+  return *level;
+}
+
+log::Format parse_log_format(const std::string& value, const std::string& what) {
+  const auto format = log::parse_format(value);
+  if (!format) throw ConfigError(what + ": '" + value.substr(0, 32) + "' is not text or json");
+  return *format;
+}
+
+bool is_loopback(const std::string& host) {
+  const auto a = ice::parse_ip(host, 0);
+  if (!a) return false;
+  if (a->is_ipv4()) return a->ip[0] == 127;
+  const auto u = a->unmapped();
+  if (u.is_ipv4()) return u.ip[0] == 127;
+  for (size_t i = 0; i < 15; ++i)
+    if (u.ip[i] != 0) return false;
+  return u.ip[15] == 1;
+}
+
+bool is_wildcard(const ice::Address& a) {
+  for (size_t i = 0; i < a.ip_size(); ++i)
+    if (a.ip[i] != 0) return false;
+  return true;
+}
+
 void parse_api_key_list(const std::string& value, Config& config) {
   size_t start = 0;
   while (start < value.size()) {
@@ -100,10 +145,14 @@ void parse_api_key_list(const std::string& value, Config& config) {
 Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn)(const char*)) {
   Config config;
   // Precedence: defaults < config file < environment < flags.
+  // --check-config FILE reads FILE like --config FILE (and wins over it).
+  std::string check_file;
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--config" && i + 1 < args.size()) config.config_file = args[i + 1];
     else if (args[i].starts_with("--config=")) config.config_file = args[i].substr(9);
+    else if (args[i] == "--check-config" && i + 1 < args.size()) check_file = args[i + 1];
   }
+  if (!check_file.empty()) config.config_file = check_file;
   if (config.config_file.empty())
     if (const char* v = getenv_fn("SFU_CONFIG"); v && *v) config.config_file = v;
   if (!config.config_file.empty()) {
@@ -134,6 +183,9 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
     }
   }
   if (const char* v = getenv_fn("SFU_DRAIN_TIMEOUT"); v && *v) config.drain_timeout_seconds = parse_seconds(v, "SFU_DRAIN_TIMEOUT");
+  if (const char* v = getenv_fn("SFU_LOG_LEVEL"); v && *v) config.log_level = parse_log_level(v, "SFU_LOG_LEVEL");
+  if (const char* v = getenv_fn("SFU_LOG_FORMAT"); v && *v) config.log_format = parse_log_format(v, "SFU_LOG_FORMAT");
+  if (const char* v = getenv_fn("SFU_METRICS_LISTEN"); v && *v) parse_metrics_listen(v, config);
   bool announce_from_flags = false;
 
   for (size_t i = 0; i < args.size(); ++i) {
@@ -182,6 +234,15 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
       config.drain_timeout_seconds = parse_seconds(next(), "--drain-timeout");
     } else if (a == "--web-root") {
       config.web_root = next();
+    } else if (a == "--log-level") {
+      config.log_level = parse_log_level(next(), "--log-level");
+    } else if (a == "--log-format") {
+      config.log_format = parse_log_format(next(), "--log-format");
+    } else if (a == "--metrics-listen") {
+      parse_metrics_listen(next(), config);
+    } else if (a == "--check-config") {
+      next();  // read above
+      config.check_config = true;
     } else {
       throw ConfigError("unknown argument '" + a + "' (see --help)");
     }
@@ -193,9 +254,32 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
   return config;
 }
 
+void check_startable(const Config& config) {
+  if (config.media.announced.empty() && is_wildcard(config.media.bind))
+    throw ConfigError("media: bind address " + ice::ip_to_string(config.media.bind) +
+                      " is a wildcard: set an announced address (--announce, media.announce)");
+  if (config.api_keys.empty() && !is_loopback(config.http_address))
+    throw ConfigError("listening on " + config.http_address +
+                      " needs an API key (--api-key, auth.api_keys): anonymous joins are allowed only on loopback");
+  if (!config.metrics_address.empty() && config.metrics_address == config.http_address &&
+      config.metrics_port == config.http_port && config.http_port != 0)
+    throw ConfigError("--metrics-listen: same address as --listen (leave it unset to serve /metrics there)");
+  const std::pair<const std::string*, const char*> files[] = {
+      {&config.tls_certificate_file, "tls.cert (--tls-cert)"},
+      {&config.tls_key_file, "tls.key (--tls-key)"},
+      {&config.media.dtls_certificate_file, "media.dtls_cert (--dtls-cert)"},
+      {&config.media.dtls_key_file, "media.dtls_key (--dtls-key)"}};
+  for (const auto& [path, what] : files)
+    if (!path->empty() && !std::ifstream(*path)) throw ConfigError(std::string(what) + ": cannot read '" + *path + "'");
+  if (!config.web_root.empty() && !std::ifstream(config.web_root + "/index.html"))
+    throw ConfigError("web_root (--web-root): no index.html in '" + config.web_root + "'");
+}
+
 std::string usage() {
   return "usage: sfu [--config FILE] [--listen HOST:PORT] [--workers N] [--rtc-listen IP:PORT] [--announce IP]...\n"
-         "           [--no-ice-tcp] [--api-key KID=SECRET]... [--web-root DIR] [--version] [--help]\n"
+         "           [--no-ice-tcp] [--api-key KID=SECRET]... [--web-root DIR] [--log-level L] [--log-format F]\n"
+         "           [--metrics-listen HOST:PORT] [--version] [--help]\n"
+         "       sfu --check-config FILE [other flags]\n"
          "\n"
          "  --config FILE         YAML configuration (deploy/sfu.yaml documents every key; env SFU_CONFIG);\n"
          "                        environment variables override it, flags override both\n"
@@ -221,11 +305,22 @@ std::string usage() {
          "  --drain-timeout S     on SIGTERM: /readyz turns 503, new joins get 'unavailable', and the\n"
          "                        server waits up to S seconds (default 30) for rooms to empty\n"
          "                        (env SFU_DRAIN_TIMEOUT). SIGINT or a second signal stops at once.\n"
+         "  --log-level L         trace, debug, info (default), warn, error or off (env SFU_LOG_LEVEL)\n"
+         "  --log-format F        text (default): 'TIME LEVEL event key=value ...', or json: one object\n"
+         "                        per line (env SFU_LOG_FORMAT). One line per event, on stderr.\n"
+         "  --metrics-listen HOST:PORT\n"
+         "                        serve GET /metrics (Prometheus) on this separate listener instead of\n"
+         "                        the signaling port, e.g. to keep it off a public address\n"
+         "                        (\":PORT\": 127.0.0.1; env SFU_METRICS_LISTEN)\n"
+         "  --check-config FILE   read FILE as --config does, with the environment and the other flags,\n"
+         "                        check it without binding anything, print the effective settings\n"
+         "                        (secrets masked) and exit: 0 if valid, 2 with the key and line if not\n"
          "\n"
          "       sfu token --room R --identity I [--name N] [--ttl SECONDS] [--grants LIST] [--api-key KID=SECRET]\n"
          "  mints a join token (LIST: publish,subscribe,publishData,admin; default all but admin)\n"
          "\n"
-         "Endpoints: GET /healthz (liveness), GET /readyz (503 while draining).\n"
+         "Endpoints: GET /healthz (liveness), GET /readyz (503 while draining), GET /metrics (Prometheus;\n"
+         "on --metrics-listen instead when that is set).\n"
          "SIGINT or SIGTERM stops the server cleanly.\n";
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/log.hpp"
 #include "server/worker_pool.hpp"
 
 namespace sfu::server {
@@ -26,6 +27,13 @@ struct Config {
   std::string config_file;                      // --config FILE, SFU_CONFIG
   std::string tls_certificate_file;             // --tls-cert FILE, SFU_TLS_CERT (PEM chain): HTTPS/WSS
   std::string tls_key_file;                     // --tls-key FILE, SFU_TLS_KEY (PEM)
+  log::Level log_level = log::Level::info;      // --log-level L, SFU_LOG_LEVEL (log.level)
+  log::Format log_format = log::Format::text;   // --log-format F, SFU_LOG_FORMAT (log.format)
+  // --metrics-listen HOST:PORT, SFU_METRICS_LISTEN (metrics.listen): GET
+  // /metrics on its own listener. Empty address: on the signaling port.
+  std::string metrics_address;
+  uint16_t metrics_port = 0;
+  bool check_config = false;                    // --check-config FILE: validate, print, exit
   bool show_help = false;
   bool show_version = false;
 };
@@ -42,11 +50,27 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
 
 // "HOST:PORT", "[v6]:PORT" or ":PORT" (keeps the host). Throws ConfigError.
 void parse_listen(const std::string& value, Config& config);
+// The same forms for --metrics-listen (":PORT": 127.0.0.1 unless a host
+// was set before). Throws ConfigError.
+void parse_metrics_listen(const std::string& value, Config& config);
 
 // Applies a YAML configuration document (deploy/sfu.yaml documents every
-// key) on top of `config`. Unknown keys and mistyped values throw
-// ConfigError naming the key, so a typo never silently falls back.
+// key) on top of `config`. Unknown keys, mistyped values and YAML syntax
+// errors throw ConfigError naming the key and its 1-based line
+// ("config: line 7: 'media.workers' must be 0..256"), so a typo never
+// silently falls back.
 void apply_yaml(const std::string& text, Config& config);
+
+// The effective settings as YAML in the layout of deploy/sfu.yaml, with
+// secrets (API key secrets, the TURN secret) written as "***". For
+// --check-config.
+std::string effective_settings(const Config& config);
+
+// Checks --check-config adds to parsing, without binding anything: what a
+// start would refuse later (a wildcard media bind without an announced
+// address, anonymous joins off loopback, unreadable certificate files).
+// Throws ConfigError.
+void check_startable(const Config& config);
 
 // "IP" for --announce (the port comes from the worker). Throws ConfigError.
 ice::Address parse_announce(const std::string& value);

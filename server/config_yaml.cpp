@@ -1,7 +1,9 @@
 // The YAML configuration file: every key mirrors a flag (deploy/sfu.yaml).
+// Errors name the key and its line: "config: line 7: 'media.workers' must be 0..256".
 #include <yaml-cpp/yaml.h>
 
 #include <set>
+#include <type_traits>
 
 #include "server/config.hpp"
 
@@ -11,29 +13,65 @@ namespace {
 
 using Keys = std::set<std::string>;
 
+// yaml-cpp marks are 0-based; people count lines from 1.
+[[noreturn]] void fail(const YAML::Node& at, const std::string& message) {
+  const auto mark = at.Mark();
+  if (mark.is_null()) throw ConfigError("config: " + message);
+  throw ConfigError("config: line " + std::to_string(mark.line + 1) + ": " + message);
+}
+
+// Runs a flag parser on a value from the file; its error ("--listen: ...")
+// is re-thrown naming the key and line instead of the flag.
+template <class Fn>
+void with_key(const YAML::Node& at, const std::string& key, Fn&& fn) {
+  try {
+    fn();
+  } catch (const ConfigError& e) {
+    std::string why = e.what();
+    if (why.starts_with("--")) why = why.substr(why.find(": ") == std::string::npos ? 0 : why.find(": ") + 2);
+    fail(at, "'" + key + "': " + why);
+  }
+}
+
 void check_keys(const YAML::Node& map, const Keys& allowed, const std::string& where) {
-  if (!map.IsMap()) throw ConfigError("config: " + where + " must be a mapping");
+  if (!map.IsMap()) fail(map, "'" + where.substr(0, where.size() - (where.empty() ? 0 : 1)) + "' must be a mapping");
   for (const auto& kv : map) {
     const auto key = kv.first.as<std::string>();
-    if (!allowed.contains(key)) throw ConfigError("config: unknown key '" + where + key + "'");
+    if (!allowed.contains(key)) fail(kv.first, "unknown key '" + where + key + "'");
   }
 }
 
 template <class T>
+constexpr const char* kind_of() {
+  if constexpr (std::is_same_v<T, bool>) return "true or false";
+  else if constexpr (std::is_integral_v<T>) return "an integer";
+  else return "a string";
+}
+
+template <class T>
 T get(const YAML::Node& n, const std::string& key) {
-  try {
-    return n.as<T>();
-  } catch (const YAML::Exception&) {
-    throw ConfigError("config: '" + key + "' has the wrong type");
+  // A mapping or a list where a scalar belongs is the wrong type too, even
+  // though yaml-cpp would render some of them as strings.
+  if (n.IsScalar()) {
+    try {
+      return n.as<T>();
+    } catch (const YAML::Exception&) {
+    }
   }
+  fail(n, "'" + key + "' has the wrong type (expected " + kind_of<T>() + ")");
 }
 
 std::string scalar(const YAML::Node& n, const std::string& key) { return get<std::string>(n, key); }
 
 uint32_t bounded(const YAML::Node& n, const std::string& key, uint32_t max) {
   const auto v = get<int64_t>(n, key);
-  if (v < 0 || v > int64_t(max)) throw ConfigError("config: '" + key + "' must be 0.." + std::to_string(max));
+  if (v < 0 || v > int64_t(max)) fail(n, "'" + key + "' must be 0.." + std::to_string(max));
   return uint32_t(v);
+}
+
+const YAML::Node& sequence(const YAML::Node& n, const std::string& key, const char* of) {
+  if (!n.IsSequence()) fail(n, "'" + key + "' must be a list of " + of);
+  return n;
 }
 
 void apply_media(const YAML::Node& m, Config& c) {
@@ -44,13 +82,13 @@ void apply_media(const YAML::Node& m, Config& c) {
   if (m["workers"]) c.media.workers = bounded(m["workers"], "media.workers", 256);
   if (m["rtc_listen"]) {
     auto a = ice::parse_address(scalar(m["rtc_listen"], "media.rtc_listen"));
-    if (!a) throw ConfigError("config: 'media.rtc_listen' must be IP:PORT");
+    if (!a) fail(m["rtc_listen"], "'media.rtc_listen' must be IP:PORT");
     c.media.bind = *a;
   }
   if (m["announce"]) {
     c.media.announced.clear();
-    if (!m["announce"].IsSequence()) throw ConfigError("config: 'media.announce' must be a list of IPs");
-    for (const auto& ip : m["announce"]) c.media.announced.push_back(parse_announce(scalar(ip, "media.announce")));
+    for (const auto& ip : sequence(m["announce"], "media.announce", "IPs"))
+      with_key(ip, "media.announce", [&] { c.media.announced.push_back(parse_announce(scalar(ip, "media.announce"))); });
   }
   if (m["ice_tcp"]) c.media.ice_tcp = get<bool>(m["ice_tcp"], "media.ice_tcp");
   if (m["socket_buffer_bytes"])
@@ -60,11 +98,49 @@ void apply_media(const YAML::Node& m, Config& c) {
 void apply_auth(const YAML::Node& a, Config& c) {
   check_keys(a, {"api_keys"}, "auth.");
   if (!a["api_keys"]) return;
-  if (!a["api_keys"].IsMap()) throw ConfigError("config: 'auth.api_keys' must map key ids to secrets");
+  if (!a["api_keys"].IsMap()) fail(a["api_keys"], "'auth.api_keys' must map key ids to secrets");
   for (const auto& kv : a["api_keys"]) {
     const auto secret = scalar(kv.second, "auth.api_keys");
-    if (secret.size() < 16) throw ConfigError("config: 'auth.api_keys' secrets must be at least 16 characters");
+    if (secret.size() < 16) fail(kv.second, "'auth.api_keys' secrets must be at least 16 characters");
     c.api_keys[kv.first.as<std::string>()] = secret;
+  }
+}
+
+void apply_ice_servers(const YAML::Node& ice, Config& c) {
+  check_keys(ice, {"urls", "turn_secret"}, "ice_servers.");
+  if (ice["urls"]) {
+    c.ice_server_urls.clear();
+    for (const auto& u : sequence(ice["urls"], "ice_servers.urls", "URLs")) {
+      const auto url = scalar(u, "ice_servers.urls");
+      if (!(url.starts_with("stun:") || url.starts_with("turn:") || url.starts_with("turns:")))
+        fail(u, "'ice_servers.urls' entries must be stun:, turn: or turns: URLs");
+      c.ice_server_urls.push_back(url);
+    }
+  }
+  if (ice["turn_secret"]) c.turn_secret = scalar(ice["turn_secret"], "ice_servers.turn_secret");
+}
+
+void apply_log(const YAML::Node& l, Config& c) {
+  check_keys(l, {"level", "format"}, "log.");
+  if (const auto level = l["level"]) {
+    const auto v = log::parse_level(scalar(level, "log.level"));
+    if (!v) fail(level, "'log.level' must be trace, debug, info, warn, error or off");
+    c.log_level = *v;
+  }
+  if (const auto format = l["format"]) {
+    const auto v = log::parse_format(scalar(format, "log.format"));
+    if (!v) fail(format, "'log.format' must be text or json");
+    c.log_format = *v;
+  }
+}
+
+void apply_metrics(const YAML::Node& m, Config& c) {
+  check_keys(m, {"listen"}, "metrics.");
+  if (const auto listen = m["listen"]) {
+    const auto value = scalar(listen, "metrics.listen");
+    c.metrics_address.clear();  // empty: /metrics on the signaling port
+    c.metrics_port = 0;
+    if (!value.empty()) with_key(listen, "metrics.listen", [&] { parse_metrics_listen(value, c); });
   }
 }
 
@@ -74,39 +150,106 @@ void apply_yaml(const std::string& text, Config& c) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError("config: line " + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
   } catch (const YAML::Exception& e) {
     throw ConfigError(std::string("config: not valid YAML: ") + e.what());
   }
   if (root.IsNull()) return;  // an empty file changes nothing
-  check_keys(root, {"listen", "web_root", "drain_timeout", "tls", "media", "auth", "ice_servers", "limits"}, "");
+  check_keys(root,
+             {"listen", "web_root", "drain_timeout", "tls", "media", "auth", "ice_servers", "limits", "log", "metrics"},
+             "");
   if (const auto tls = root["tls"]) {
     check_keys(tls, {"cert", "key"}, "tls.");
     if (tls["cert"]) c.tls_certificate_file = scalar(tls["cert"], "tls.cert");
     if (tls["key"]) c.tls_key_file = scalar(tls["key"], "tls.key");
   }
-  if (root["listen"]) parse_listen(scalar(root["listen"], "listen"), c);
+  if (const auto listen = root["listen"])
+    with_key(listen, "listen", [&] { parse_listen(scalar(listen, "listen"), c); });
   if (root["web_root"]) c.web_root = scalar(root["web_root"], "web_root");
   if (root["drain_timeout"]) c.drain_timeout_seconds = bounded(root["drain_timeout"], "drain_timeout", 86400);
   if (root["media"]) apply_media(root["media"], c);
   if (root["auth"]) apply_auth(root["auth"], c);
-  if (const auto ice = root["ice_servers"]) {
-    check_keys(ice, {"urls", "turn_secret"}, "ice_servers.");
-    if (ice["urls"]) {
-      c.ice_server_urls.clear();
-      for (const auto& u : ice["urls"]) {
-        const auto url = scalar(u, "ice_servers.urls");
-        if (!(url.starts_with("stun:") || url.starts_with("turn:") || url.starts_with("turns:")))
-          throw ConfigError("config: 'ice_servers.urls' entries must be stun:, turn: or turns: URLs");
-        c.ice_server_urls.push_back(url);
-      }
-    }
-    if (ice["turn_secret"]) c.turn_secret = scalar(ice["turn_secret"], "ice_servers.turn_secret");
-  }
+  if (root["ice_servers"]) apply_ice_servers(root["ice_servers"], c);
   if (const auto lim = root["limits"]) {
     check_keys(lim, {"max_peers_per_room", "max_rooms"}, "limits.");
     if (lim["max_peers_per_room"]) c.max_peers_per_room = bounded(lim["max_peers_per_room"], "limits.max_peers_per_room", 10000);
     if (lim["max_rooms"]) c.max_rooms = bounded(lim["max_rooms"], "limits.max_rooms", 1000000);
   }
+  if (root["log"]) apply_log(root["log"], c);
+  if (root["metrics"]) apply_metrics(root["metrics"], c);
+}
+
+namespace {
+
+std::string host_port(const std::string& host, uint16_t port) {
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+template <class Seq>
+void emit_list(YAML::Emitter& out, const Seq& items) {
+  out << YAML::Flow << YAML::BeginSeq;
+  for (const auto& item : items) out << item;
+  out << YAML::EndSeq;
+}
+
+}  // namespace
+
+std::string effective_settings(const Config& c) {
+  constexpr const char* kMasked = "***";
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "listen" << YAML::Value << host_port(c.http_address, c.http_port);
+  out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "cert" << YAML::Value << c.tls_certificate_file;
+  out << YAML::Key << "key" << YAML::Value << c.tls_key_file;  // a path, not the key itself
+  out << YAML::EndMap;
+  out << YAML::Key << "web_root" << YAML::Value << c.web_root;
+  out << YAML::Key << "drain_timeout" << YAML::Value << c.drain_timeout_seconds;
+
+  out << YAML::Key << "media" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "workers" << YAML::Value << c.media.workers;
+  out << YAML::Key << "rtc_listen" << YAML::Value << ice::to_string(c.media.bind);
+  std::vector<std::string> announced;
+  for (const auto& a : c.media.announced) announced.push_back(ice::ip_to_string(a));
+  out << YAML::Key << "announce" << YAML::Value;
+  emit_list(out, announced);
+  out << YAML::Key << "ice_tcp" << YAML::Value << c.media.ice_tcp;
+  out << YAML::Key << "socket_buffer_bytes" << YAML::Value << c.media.socket_buffer_bytes;
+  out << YAML::Key << "dtls_cert" << YAML::Value << c.media.dtls_certificate_file;
+  out << YAML::Key << "dtls_key" << YAML::Value << c.media.dtls_key_file;
+  out << YAML::EndMap;
+
+  out << YAML::Key << "auth" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "api_keys" << YAML::Value;
+  if (c.api_keys.empty()) out << YAML::Flow;
+  out << YAML::BeginMap;
+  for (const auto& [kid, secret] : c.api_keys) out << YAML::Key << kid << YAML::Value << kMasked;
+  out << YAML::EndMap << YAML::EndMap;
+
+  out << YAML::Key << "ice_servers" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "urls" << YAML::Value;
+  emit_list(out, c.ice_server_urls);
+  out << YAML::Key << "turn_secret" << YAML::Value << (c.turn_secret.empty() ? "" : kMasked);
+  out << YAML::EndMap;
+
+  out << YAML::Key << "limits" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "max_peers_per_room" << YAML::Value << c.max_peers_per_room;
+  out << YAML::Key << "max_rooms" << YAML::Value << c.max_rooms;
+  out << YAML::EndMap;
+
+  out << YAML::Key << "log" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "level" << YAML::Value << std::string(log::to_string(c.log_level));
+  out << YAML::Key << "format" << YAML::Value << std::string(log::to_string(c.log_format));
+  out << YAML::EndMap;
+
+  out << YAML::Key << "metrics" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "listen" << YAML::Value
+      << (c.metrics_address.empty() ? std::string() : host_port(c.metrics_address, c.metrics_port));
+  out << YAML::EndMap;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
 }
 
 }  // namespace sfu::server
