@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <vector>
 
+#include "common/log.hpp"
 #include "server/config.hpp"
 #include "server/media_controller.hpp"
 #include "server/worker_pool.hpp"
@@ -57,8 +58,8 @@ int run(const sfu::server::Config& config) {
   workers.start();
   for (size_t i = 0; i < workers.size(); ++i) {
     std::string line;
-    for (const auto& c : workers.candidates(i)) line += " [" + c.to_sdp() + "]";
-    std::fprintf(stderr, "sfu: worker %zu candidates%s\n", i, line.c_str());
+    for (const auto& c : workers.candidates(i)) line += (line.empty() ? "[" : " [") + c.to_sdp() + "]";
+    sfu::log::info("worker candidates", {{"worker", i}, {"candidates", line}});
   }
 
   boost::asio::io_context io(1);
@@ -102,8 +103,8 @@ int run(const sfu::server::Config& config) {
                                                                                int signo) {
     if (ec) return;
     const bool draining = front.draining();
-    std::fprintf(stderr, "sfu: %s received, %s\n", signo == SIGINT ? "SIGINT" : "SIGTERM",
-                 signo == SIGTERM && !draining ? "draining" : "stopping");
+    sfu::log::info("signal received", {{"signal", signo == SIGINT ? "SIGINT" : "SIGTERM"},
+                                       {"action", signo == SIGTERM && !draining ? "draining" : "stopping"}});
     if (signo == SIGINT || draining) return stop_now();
     front.begin_drain();
     hub.begin_drain();
@@ -114,12 +115,14 @@ int run(const sfu::server::Config& config) {
   signals.async_wait(on_signal);
 
   front.start();
-  std::fprintf(stderr, "sfu: listening on %s://%s:%u (%s)\n", config.tls_certificate_file.empty() ? "http" : "https",
-               config.http_address.c_str(), unsigned(front.port()),
-               auth.allow_anonymous ? "anonymous joins allowed" : "tokens required");
+  // Tests and scripts find the port with /listening on (https?):\/\/127\.0\.0\.1:(\d+)/ (any format).
+  const bool v6 = config.http_address.find(':') != std::string::npos;
+  sfu::log::info("listening on " + std::string(config.tls_certificate_file.empty() ? "http" : "https") + "://" +
+                     (v6 ? "[" + config.http_address + "]" : config.http_address) + ":" + std::to_string(front.port()),
+                 {{"joins", auth.allow_anonymous ? "anonymous" : "token"}, {"workers", workers.size()}});
   io.run();
   workers.stop();
-  std::fprintf(stderr, "sfu: stopped\n");
+  sfu::log::info("stopped");
   return 0;
 }
 
@@ -177,6 +180,25 @@ int mint(const std::vector<std::string>& args) {
   return 0;
 }
 
+// sfu --check-config FILE: the effective settings (secrets masked) on
+// stdout; problems throw ConfigError (exit 2). Binds nothing.
+int check_config(const sfu::server::Config& config) {
+  sfu::server::check_startable(config);
+  std::printf("# %s: valid. Effective settings (file < environment < flags), secrets masked:\n%s",
+              config.config_file.c_str(), sfu::server::effective_settings(config).c_str());
+  return 0;
+}
+
+// Once the logger is set up, a fatal error is a log line like any other
+// (JSON when the format is json); before that, "sfu: ..." on stderr.
+bool g_logging = false;
+void report_fatal(const char* what) {
+  if (g_logging && sfu::log::enabled(sfu::log::Level::error))
+    sfu::log::error("fatal", {{"error", what}});
+  else
+    std::fprintf(stderr, "sfu: %s\n", what);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -192,15 +214,18 @@ int main(int argc, char** argv) {
       std::puts("sfu " SFU_VERSION);
       return 0;
     }
+    if (config.check_config) return check_config(config);
+    sfu::log::init(config.log_level, config.log_format);
+    g_logging = true;
     return run(config);
   } catch (const sfu::server::ConfigError& e) {
-    std::fprintf(stderr, "sfu: %s\n", e.what());
+    report_fatal(e.what());
     return 2;
   } catch (const boost::system::system_error& e) {
-    std::fprintf(stderr, "sfu: %s\n", e.what());
+    report_fatal(e.what());
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "sfu: %s\n", e.what());
+    report_fatal(e.what());
     return 1;
   }
 }

@@ -1,6 +1,7 @@
 // publish: the publisher PC's offer → producers on the router → the answer.
 #include <algorithm>
 
+#include "common/log.hpp"
 #include "signaling/peer.hpp"
 #include "signaling/sdp_parser.hpp"
 #include "signaling/sdp_session.hpp"
@@ -268,7 +269,19 @@ void Peer::finish_publish(const sdp::SessionDescription& offer, const Reply& rep
   result["sdp"] = sdp::write_sdp(answer);
   result["producers"] = produced;
   reply.ok(result);
+  log::info("publish accepted", {{"room", room_->name()},
+                                 {"peer", id_},
+                                 {"transport", pub_transport_->id},
+                                 {"producers", produced.size()},
+                                 {"added", added.size()}});
   for (const auto& entry : added) {
+    log::info("producer added", {{"room", room_->name()},
+                                 {"peer", id_},
+                                 {"transport", pub_transport_->id},
+                                 {"producer", entry->id},
+                                 {"kind", entry->kind == server::media::MediaKind::audio ? "audio" : "video"},
+                                 {"source", entry->source},
+                                 {"layers", entry->simulcast.size()}});
     room_->broadcast("producerAdded", entry->to_json(), this);
     for (Peer* other : room_->peers())
       if (other != this) other->on_producer_added(entry);

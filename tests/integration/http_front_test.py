@@ -192,7 +192,7 @@ class CommandLineTest(unittest.TestCase):
                                      "SFU_WORKERS": "1"})
         try:
             lines = [proc.stderr.readline() for _ in range(2)]
-            self.assertIn("worker 0 candidates", lines[0])
+            self.assertIn("worker candidates worker=0", lines[0])
             self.assertRegex(lines[1], r"listening on http://127\.0\.0\.1:\d+")
         finally:
             proc.terminate()
