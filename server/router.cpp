@@ -379,9 +379,12 @@ size_t Router::finish_send(Consumer& c, Transport& t, RouterTransport& rt, const
     return 0;
   }
   ++counters_.rtp_forwarded;
-  if (!rt.media_sent && !rtx) {
-    rt.media_sent = true;
-    sink_(TransportFirstMediaEvent{c.transport()});
+  if (!rtx) {
+    ++counters_.media_forwarded;
+    if (!rt.media_sent) {
+      rt.media_sent = true;
+      sink_(TransportFirstMediaEvent{c.transport()});
+    }
   }
   if (path.is_tcp()) worker_.send(path, buf.first(*protected_len));
   else worker_.commit_udp(*protected_len, path.remote);

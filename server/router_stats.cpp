@@ -67,6 +67,7 @@ RouterCounters& RouterCounters::operator+=(const RouterCounters& o) {
   nacks_sent_upstream += o.nacks_sent_upstream, plis_sent_upstream += o.plis_sent_upstream;
   padding_sent += o.padding_sent, nacks_received += o.nacks_received, plis_received += o.plis_received;
   firs_received += o.firs_received, layer_changes += o.layer_changes, rtp_lost_closed += o.rtp_lost_closed;
+  media_forwarded += o.media_forwarded;
   return *this;
 }
 

@@ -147,8 +147,8 @@ void worker_metrics(Exposition& x, const Workers& w) {
     x.sample({{"worker", n}, {"reason", "tcp_backlog"}}, w[i].loop.loop.tcp_backlog_drops);
   }
   per_worker(x, w, "sfu_rtp_packets_forwarded_total", Type::counter,
-             "RTP packets sent to subscribers (media and RTX, not padding probes).",
-             [](const auto& m) { return m.media.routers.rtp_forwarded; });
+             "Media packets forwarded to subscribers (first transmissions; RTX and padding are counted apart).",
+             [](const auto& m) { return m.media.routers.media_forwarded; });
   per_worker(x, w, "sfu_rtx_packets_sent_total", Type::counter, "Retransmissions sent to subscribers (RFC 4588).",
              [](const auto& m) { return m.media.routers.rtx_sent; });
   per_worker(x, w, "sfu_padding_packets_sent_total", Type::counter, "Padding-only probe packets sent (bandwidth probing).",

@@ -350,6 +350,7 @@ TEST(RouterSim, MetricsSampleCountsTrafficAndNeverGoesBack) {
   media.publish_metrics(room.world.now);
   const server::MediaSample a = media.metrics();
   EXPECT_GT(a.routers.rtp_forwarded, 1000u);
+  EXPECT_EQ(a.routers.media_forwarded, a.routers.rtp_forwarded - a.routers.rtx_sent - a.routers.padding_sent);
   EXPECT_GT(a.transports.rtp_in, 500u);
   EXPECT_EQ(a.transports_by_state[size_t(server::TransportState::connected)], 4u);
   EXPECT_EQ(a.counts.transports, 4u);
@@ -377,6 +378,7 @@ TEST(RouterSim, MetricsSampleCountsTrafficAndNeverGoesBack) {
   media.publish_metrics(room.world.now);
   const server::MediaSample c = media.metrics();
   EXPECT_EQ(c.routers.rtp_forwarded, b.routers.rtp_forwarded);
+  EXPECT_EQ(c.routers.media_forwarded, b.routers.media_forwarded);
   EXPECT_GE(c.transports.rtp_in, b.transports.rtp_in);
   EXPECT_EQ(c.rtp_lost, b.rtp_lost);
   EXPECT_EQ(c.counts.routers, 0u);
