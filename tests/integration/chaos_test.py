@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import unittest
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -235,13 +236,34 @@ class Chaos:
         self.stop = stop or asyncio.Event()
         self.gates = {room: asyncio.Event() for room in self.rooms}
         opener = asyncio.create_task(self._open_gates())
+        scraper = asyncio.create_task(self._scrape_metrics())
         rngs = [random.Random(self.rng.getrandbits(64)) for _ in range(self.clients)]
         await asyncio.gather(*(self._client_loop(r) for r in rngs))
         opener.cancel()
+        scraper.cancel()
         await asyncio.gather(*self.parked, return_exceptions=True)
 
     def running(self):
         return asyncio.get_running_loop().time() < self.deadline and not self.stop.is_set() and self.sfu.alive()
+
+    async def _scrape_metrics(self):
+        """GET /metrics every 250 ms throughout: under TSan this checks the
+        workers' published samples against the control thread's reads."""
+        loop = asyncio.get_running_loop()
+        url = f"http://127.0.0.1:{self.sfu.port}/metrics"
+
+        def get():
+            with urllib.request.urlopen(url, timeout=10) as r:
+                return r.status, r.read()
+
+        while True:
+            try:
+                status, body = await loop.run_in_executor(None, get)
+                self.stats["metrics scrapes" if status == 200 and b"sfu_rtp_packets_forwarded_total" in body
+                           else "metrics scrape errors"] += 1
+            except OSError:
+                self.stats["metrics scrape errors"] += 1
+            await asyncio.sleep(0.25)
 
     async def _open_gates(self):
         while True:
@@ -390,6 +412,9 @@ class ChaosTest(unittest.TestCase):
         self.run_async(chaos.run(SECONDS), SECONDS + 90, "the random chaos")
         report(f"a random chaos: 40 clients in 3 rooms for {SECONDS:.0f} s: {chaos.summary()} ({self.elapsed()})")
         self.require_alive("the random chaos")
+        self.require(chaos.stats["metrics scrapes"] > 0 and chaos.stats["metrics scrape errors"] == 0,
+                     f"/metrics during the chaos: {chaos.stats['metrics scrapes']} scrapes, "
+                     f"{chaos.stats['metrics scrape errors']} errors")
         time.sleep(1.0)
         self.check_serving("the random chaos")
         self.check_rooms_empty(rooms, "the random chaos")
