@@ -309,9 +309,9 @@ std::string usage() {
          "  --log-format F        text (default): 'TIME LEVEL event key=value ...', or json: one object\n"
          "                        per line (env SFU_LOG_FORMAT). One line per event, on stderr.\n"
          "  --metrics-listen HOST:PORT\n"
-         "                        serve GET /metrics (Prometheus) on this separate listener instead of\n"
-         "                        the signaling port, e.g. to keep it off a public address\n"
-         "                        (\":PORT\": 127.0.0.1; env SFU_METRICS_LISTEN)\n"
+         "                        serve GET /metrics (Prometheus) on this separate listener, with no\n"
+         "                        token (keep it private), instead of on the signaling port with an\n"
+         "                        admin token (\":PORT\": 127.0.0.1; env SFU_METRICS_LISTEN)\n"
          "  --check-config FILE   read FILE as --config does, with the environment and the other flags,\n"
          "                        check it without binding anything, print the effective settings\n"
          "                        (secrets masked) and exit: 0 if valid, 2 with the key and line if not\n"
@@ -320,7 +320,7 @@ std::string usage() {
          "  mints a join token (LIST: publish,subscribe,publishData,admin; default all but admin)\n"
          "\n"
          "Endpoints: GET /healthz (liveness), GET /readyz (503 while draining), GET /metrics (Prometheus;\n"
-         "on --metrics-listen instead when that is set).\n"
+         "admin token, or on --metrics-listen), /admin/v1/ (admin token).\n"
          "SIGINT or SIGTERM stops the server cleanly.\n";
 }
 
