@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <vector>
 
 #include "common/log.hpp"
@@ -29,6 +30,13 @@
 namespace {
 
 const char* env_lookup(const char* name) { return std::getenv(name); }
+
+// The node's name in sfu_node_info: the host name.
+std::string node_name() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || !host[0]) return "sfu";
+  return host;
+}
 
 bool is_loopback(const std::string& address) {
   boost::system::error_code ec;
@@ -76,6 +84,9 @@ int run(const sfu::server::Config& config) {
   fc.web_root = config.web_root.empty() ? std::string(SFU_DEFAULT_WEB_ROOT) : config.web_root;
   fc.tls_certificate_file = config.tls_certificate_file;
   fc.tls_key_file = config.tls_key_file;
+  fc.metrics_address = config.metrics_address;
+  fc.metrics_port = config.metrics_port;
+  fc.node = {node_name(), SFU_VERSION};
   sfu::signaling::Front front(io, fc, &hub);
 
   // SIGTERM drains (rolling deploys): /readyz 503, no new joins, rooms run
@@ -173,6 +184,7 @@ int mint(const std::vector<std::string>& args) {
     }
   }
   if (id.room.empty() || id.subject.empty()) throw sfu::server::ConfigError("token: --room and --identity are required");
+  if (id.room == "*") id.room.clear();  // no room claim: any room (node-wide admin calls need this)
   if (secret.empty()) throw sfu::server::ConfigError("token: no key (--api-key KID=SECRET or SFU_API_KEYS)");
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch()).count();

@@ -65,29 +65,18 @@ std::optional<std::vector<std::string>> split_path(std::string_view path) {
   return out;
 }
 
-// The caller, or the refusal to answer. `room` empty: a node-wide call.
+// The caller, or the refusal to answer.
 struct Caller {
   std::string subject;
   std::optional<HttpResponse> refused;
 };
 
 Caller authorise(const HttpRequest& req, const Authenticator& auth, const std::string& room) {
-  if (auth.anonymous_allowed()) return {"anonymous", std::nullopt};
-  std::string_view header = req[http::field::authorization];
-  if (!header.starts_with("Bearer "))
-    return {"", error_response(req, 401, "unauthorized", "Authorization: Bearer <token with the admin grant> required")};
   const auto now =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  auto id = auth.authenticate(header.substr(7), room, now);
-  if (!id) {
-    if (id.error() == AuthError::wrong_room)
-      return {"", error_response(req, 403, "forbidden",
-                                 room.empty() ? "a node-wide call needs a token without a room claim"
-                                              : "the token is for another room")};
-    return {"", error_response(req, 401, "unauthorized", to_string(id.error()))};
-  }
-  if (!id->grants.admin) return {id->subject, error_response(req, 403, "forbidden", "the token lacks the admin grant")};
-  return {id->subject, std::nullopt};
+  auto r = authorise_admin(auth, req[http::field::authorization], room, now);
+  if (r) return {*r, std::nullopt};
+  return {"", error_response(req, r.error().status, r.error().code, r.error().message)};
 }
 
 Json room_summary(Room& room) {
@@ -98,6 +87,24 @@ Json room_summary(Room& room) {
 }
 
 }  // namespace
+
+Result<std::string, AdminRefusal> authorise_admin(const Authenticator& auth, std::string_view authorization,
+                                                   std::string_view room, int64_t now) {
+  using R = Result<std::string, AdminRefusal>;
+  if (auth.anonymous_allowed()) return R(std::string("anonymous"));
+  if (!authorization.starts_with("Bearer "))
+    return fail(AdminRefusal{401, "unauthorized", "Authorization: Bearer <token with the admin grant> required"});
+  auto id = auth.authenticate(authorization.substr(7), room, now);
+  if (!id) {
+    if (id.error() == AuthError::wrong_room)
+      return fail(AdminRefusal{403, "forbidden",
+                               room.empty() ? "a node-wide call needs a token without a room claim"
+                                            : "the token is for another room"});
+    return fail(AdminRefusal{401, "unauthorized", std::string(to_string(id.error()))});
+  }
+  if (!id->grants.admin) return fail(AdminRefusal{403, "forbidden", "the token lacks the admin grant"});
+  return R(id->subject);
+}
 
 HttpResponse AdminApi::handle(const HttpRequest& req) {
   ++control_metrics().admin_requests;

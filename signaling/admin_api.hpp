@@ -20,15 +20,35 @@
 // Control thread only.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
+#include "common/result.hpp"
+#include "signaling/auth.hpp"
 #include "signaling/http_server.hpp"
 #include "signaling/node_metrics.hpp"
 
 namespace sfu::signaling {
 
 class Hub;
+
+// Why an admin call is refused: HTTP status, error code and message.
+struct AdminRefusal {
+  unsigned status;  // 401 or 403
+  std::string code;  // "unauthorized" / "forbidden"
+  std::string message;
+};
+
+// Decides who may make an admin call about `room` (empty: a node-wide call)
+// from the request's Authorization header value; returns the caller's
+// subject ("anonymous" where joins are anonymous). Pure: `now` is Unix time.
+// 401: no bearer token, or a token that does not verify (expired, bad
+// signature, unknown key, malformed); 403: a valid token without the admin
+// grant, or for another room, or with a room claim on a node-wide call.
+Result<std::string, AdminRefusal> authorise_admin(const Authenticator& auth, std::string_view authorization,
+                                                   std::string_view room, int64_t now);
 
 class AdminApi {
  public:
