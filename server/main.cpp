@@ -94,6 +94,7 @@ int run(const sfu::server::Config& config) {
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   boost::asio::steady_timer drain_timer(io);
   bool stopping = false;
+  bool shutting_down = false;  // SIGTERM received: draining until empty or the timeout
   const auto deadline = std::make_shared<std::chrono::steady_clock::time_point>();
   auto stop_now = [&] {
     if (stopping) return;
@@ -113,11 +114,14 @@ int run(const sfu::server::Config& config) {
   std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
                                                                                int signo) {
     if (ec) return;
-    const bool draining = front.draining();
+    // A second signal stops at once; an admin drain (POST /admin/v1/drain)
+    // is not one: SIGTERM then starts the shutdown drain as usual.
+    const bool second = shutting_down;
     sfu::log::info("signal received", {{"signal", signo == SIGINT ? "SIGINT" : "SIGTERM"},
-                                       {"action", signo == SIGTERM && !draining ? "draining" : "stopping"}});
-    if (signo == SIGINT || draining) return stop_now();
-    front.begin_drain();
+                                       {"action", signo == SIGTERM && !second ? "draining" : "stopping"}});
+    if (signo == SIGINT || second) return stop_now();
+    shutting_down = true;
+    front.begin_shutdown();
     hub.begin_drain();
     *deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config.drain_timeout_seconds);
     signals.async_wait(on_signal);
@@ -131,6 +135,8 @@ int run(const sfu::server::Config& config) {
   sfu::log::info("listening on " + std::string(config.tls_certificate_file.empty() ? "http" : "https") + "://" +
                      (v6 ? "[" + config.http_address + "]" : config.http_address) + ":" + std::to_string(front.port()),
                  {{"joins", auth.allow_anonymous ? "anonymous" : "token"}, {"workers", workers.size()}});
+  if (front.metrics_port())
+    sfu::log::info("metrics listening on http://" + config.metrics_address + ":" + std::to_string(front.metrics_port()));
   io.run();
   workers.stop();
   sfu::log::info("stopped");

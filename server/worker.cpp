@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/log.hpp"
 #include "ice/tcp_framing.hpp"
 
 namespace sfu::server {
@@ -159,6 +160,22 @@ void Worker::on_udp_readable() {
   }
 }
 
+// Once a second at most (from the publication in on_check): one line when
+// the socket or an ICE-TCP backlog dropped packets since the last sample.
+// The packet path itself only counts.
+void Worker::warn_about_drops(const LoopSample& now) {
+  LoopSample before;
+  published_loop_.load(before);
+  const uint64_t send = now.udp.send_dropped - before.udp.send_dropped;
+  const uint64_t truncated = now.udp.truncated - before.udp.truncated;
+  const uint64_t backlog = now.loop.tcp_backlog_drops - before.loop.tcp_backlog_drops;
+  if (send || truncated || backlog)
+    log::warn("worker dropped packets", {{"worker", config_.index},
+                                         {"udp_send_dropped", send},
+                                         {"udp_truncated", truncated},
+                                         {"tcp_backlog_dropped", backlog}});
+}
+
 double Worker::cpu_seconds() const {
   const int clock = cpu_clock_.load(std::memory_order_acquire);
   timespec ts{};
@@ -174,6 +191,7 @@ void Worker::on_check() {
     if (now >= next_publish_) {
       next_publish_ = now + seconds(1);
       LoopSample s{udp_->counters(), counters_};
+      warn_about_drops(s);
       published_loop_.publish(s);
       handler_->publish_metrics(now);
     }

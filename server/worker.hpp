@@ -168,6 +168,7 @@ class Worker : public PacketOutput {
   void tcp_write_next(TcpConnection& c);
   void drop_tcp(TcpConnection& c);
   void shutdown_loop();
+  void warn_about_drops(const LoopSample& now);
 
   WorkerConfig config_;
   std::unique_ptr<WorkerHandler> handler_;

@@ -76,7 +76,7 @@ Caller authorise(const HttpRequest& req, const Authenticator& auth, const std::s
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   auto r = authorise_admin(auth, req[http::field::authorization], room, now);
   if (r) return {*r, std::nullopt};
-  return {"", error_response(req, r.error().status, r.error().code, r.error().message)};
+  return {r.error().subject, error_response(req, r.error().status, r.error().code, r.error().message)};
 }
 
 Json room_summary(Room& room) {
@@ -102,11 +102,11 @@ Result<std::string, AdminRefusal> authorise_admin(const Authenticator& auth, std
                                             : "the token is for another room"});
     return fail(AdminRefusal{401, "unauthorized", std::string(to_string(id.error()))});
   }
-  if (!id->grants.admin) return fail(AdminRefusal{403, "forbidden", "the token lacks the admin grant"});
+  if (!id->grants.admin) return fail(AdminRefusal{403, "forbidden", "the token lacks the admin grant", id->subject});
   return R(id->subject);
 }
 
-HttpResponse AdminApi::handle(const HttpRequest& req) {
+HttpResponse AdminApi::handle(const HttpRequest& req, const std::string& remote) {
   ++control_metrics().admin_requests;
   const std::string_view target = req.target();
   const std::string_view path = target.substr(0, target.find('?'));
@@ -115,6 +115,7 @@ HttpResponse AdminApi::handle(const HttpRequest& req) {
   Caller caller;
   auto audit = [&](const HttpResponse& res, std::string_view action) -> HttpResponse {
     log::info("admin", {{"subject", caller.subject},
+                        {"remote", remote},
                         {"method", std::string(http::to_string(verb))},
                         {"path", std::string(path.substr(0, 512))},
                         {"action", action},
@@ -181,7 +182,9 @@ HttpResponse AdminApi::handle(const HttpRequest& req) {
   }
   if (action == "drain") {
     const bool on = verb == http::verb::post;
-    set_draining_(on);
+    if (!set_draining_(on))
+      return audit(error_response(req, 409, "shutting_down", "the node is shutting down (SIGTERM): its drain cannot end"),
+                   action);
     log::warn(on ? "drain started by admin" : "drain ended by admin", {{"subject", caller.subject}});
     return audit(json_response(req, 200, Json{{"draining", on}}), action);
   }

@@ -13,8 +13,8 @@
 //   POST   /admin/v1/rooms/{room}/peers/{peer}/kick           kicked {reason:"admin"}
 //   POST   /admin/v1/rooms/{room}/producers/{producer}/mute   producerPaused to the room
 //   POST   /admin/v1/rooms/{room}/producers/{producer}/unmute producerResumed
-//   POST   /admin/v1/drain                                    stop taking joins (/readyz 503)
-//   DELETE /admin/v1/drain                                    take joins again
+//   POST   /admin/v1/drain                                    stop taking joins (/readyz 503); no exit
+//   DELETE /admin/v1/drain                                    take joins again (409 during a SIGTERM drain)
 //
 // Errors are JSON: {"error": {"status": 404, "code": "not_found", "message": "..."}}.
 // Control thread only.
@@ -39,6 +39,7 @@ struct AdminRefusal {
   unsigned status;  // 401 or 403
   std::string code;  // "unauthorized" / "forbidden"
   std::string message;
+  std::string subject;  // the token's subject when it verified (for the audit line)
 };
 
 // Decides who may make an admin call about `room` (empty: a node-wide call)
@@ -53,19 +54,21 @@ Result<std::string, AdminRefusal> authorise_admin(const Authenticator& auth, std
 class AdminApi {
  public:
   // `set_draining(true/false)` starts or ends a drain (the front's /readyz
-  // and the hub's joins); `draining()` reads it.
-  AdminApi(Hub& hub, NodeIdentity node, std::function<void(bool)> set_draining, std::function<bool()> draining)
+  // and the hub's joins), false when refused (a SIGTERM drain cannot be
+  // ended); `draining()` reads it.
+  AdminApi(Hub& hub, NodeIdentity node, std::function<bool(bool)> set_draining, std::function<bool()> draining)
       : hub_(hub), node_(std::move(node)), set_draining_(std::move(set_draining)), draining_(std::move(draining)) {}
 
-  // Any request whose path starts with /admin/.
-  HttpResponse handle(const HttpRequest& req);
+  // Any request whose path starts with /admin/; `remote` is the client's
+  // address, for the audit line.
+  HttpResponse handle(const HttpRequest& req, const std::string& remote);
 
   static constexpr size_t kMaxBodyBytes = 4096;
 
  private:
   Hub& hub_;
   NodeIdentity node_;
-  std::function<void(bool)> set_draining_;
+  std::function<bool(bool)> set_draining_;
   std::function<bool()> draining_;
 };
 

@@ -3,6 +3,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -36,20 +37,23 @@ std::shared_ptr<boost::asio::ssl::context> make_tls(const FrontConfig& c) {
 Front::Front(boost::asio::io_context& io, FrontConfig config, Hub* hub)
     : config_(std::move(config)),
       http_(io, tcp::endpoint(make_address(config_.listen_address), config_.listen_port),
-            [this](const HttpRequest& req) { return handle(req); }, config_.http, make_tls(config_)),
+            [this](const HttpRequest& req, const std::string& remote) { return handle(req, remote); }, config_.http,
+            make_tls(config_)),
       hub_(hub) {
   if (hub_)
     admin_ = std::make_unique<AdminApi>(
         *hub_, config_.node,
         [this](bool on) {
+          if (!on && shutting_down_) return false;  // SIGTERM's drain ends with the process
           draining_ = on;
           hub_->rooms().set_draining(on);
+          return true;
         },
         [this] { return draining_; });
   if (!config_.metrics_address.empty())
     metrics_http_ = std::make_unique<HttpServer>(
         io, tcp::endpoint(make_address(config_.metrics_address), config_.metrics_port),
-        [this](const HttpRequest& req) {
+        [this](const HttpRequest& req, const std::string&) {
           const std::string_view target = req.target();
           if (target.substr(0, target.find('?')) == "/metrics") return metrics(req, true);
           return make_text_response(req, 404, "not found (this listener serves /metrics)\n");
@@ -104,7 +108,10 @@ bool safe_path(std::string_view path) {
 
 HttpResponse Front::serve_file(const HttpRequest& req, std::string_view path) {
   if (config_.web_root.empty() || !safe_path(path)) return make_text_response(req, 404, "not found\n");
-  std::ifstream in(config_.web_root + std::string(path), std::ios::binary);
+  const std::string file = config_.web_root + std::string(path);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) return make_text_response(req, 404, "not found\n");
+  std::ifstream in(file, std::ios::binary);
   if (!in) return make_text_response(req, 404, "not found\n");
   std::ostringstream body;
   body << in.rdbuf();
@@ -115,16 +122,11 @@ HttpResponse Front::serve_file(const HttpRequest& req, std::string_view path) {
 // Open where joins are anonymous (loopback without keys); elsewhere it needs
 // "Authorization: Bearer <token>" with the admin grant.
 std::optional<HttpResponse> Front::refuse_non_admin(const HttpRequest& req) const {
-  const auto& auth = hub_->auth();
-  if (auth.anonymous_allowed()) return std::nullopt;
-  std::string_view header = req[http::field::authorization];
-  if (!header.starts_with("Bearer ")) return make_text_response(req, 401, "admin token required\n");
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch()).count();
-  auto id = auth.authenticate(header.substr(7), "", now);
-  if (!id) return make_text_response(req, 401, std::string(to_string(id.error())) + "\n");
-  if (!id->grants.admin) return make_text_response(req, 403, "the token lacks the admin grant\n");
-  return std::nullopt;
+  auto caller = authorise_admin(hub_->auth(), req[http::field::authorization], "", now);
+  if (caller) return std::nullopt;
+  return make_text_response(req, caller.error().status, caller.error().message + "\n");
 }
 
 HttpResponse Front::stats(const HttpRequest& req) {
@@ -147,7 +149,7 @@ HttpResponse Front::metrics(const HttpRequest& req, bool open) {
                             "text/plain; version=0.0.4; charset=utf-8");
 }
 
-HttpResponse Front::handle(const HttpRequest& req) {
+HttpResponse Front::handle(const HttpRequest& req, const std::string& remote) {
   const std::string_view target = req.target();
   const std::string_view path = target.substr(0, target.find('?'));
   const bool read_only = req.method() == http::verb::get || req.method() == http::verb::head;
@@ -162,7 +164,7 @@ HttpResponse Front::handle(const HttpRequest& req) {
   if (path == "/metrics") return metrics(req, false);
   if (path.starts_with("/admin/")) {
     if (!admin_) return make_text_response(req, 503, "no signaling\n");
-    return admin_->handle(req);
+    return admin_->handle(req, remote);
   }
   if (!read_only) return make_text_response(req, 405, "method not allowed\n");
   if (path == "/" || path.starts_with("/room/")) return serve_file(req, "/index.html");

@@ -43,6 +43,11 @@ class Front {
   // Draining: /readyz answers 503 so a balancer stops sending new rooms here.
   void begin_drain() { draining_ = true; }
   void end_drain() { draining_ = false; }
+  // SIGTERM: the node is going away; an admin cannot end this drain.
+  void begin_shutdown() {
+    shutting_down_ = true;
+    draining_ = true;
+  }
   bool draining() const { return draining_; }
   // Closes the listener and every connection.
   void stop();
@@ -52,7 +57,7 @@ class Front {
   uint16_t metrics_port() const { return metrics_http_ ? metrics_http_->port() : 0; }
 
  private:
-  HttpResponse handle(const HttpRequest& req);
+  HttpResponse handle(const HttpRequest& req, const std::string& remote);
   template <class Stream>
   bool upgrade(Stream& stream, HttpRequest& req);
   HttpResponse serve_file(const HttpRequest& req, std::string_view path);
@@ -68,6 +73,7 @@ class Front {
   std::unique_ptr<AdminApi> admin_;
   Hub* hub_;
   bool draining_ = false;
+  bool shutting_down_ = false;
 };
 
 }  // namespace sfu::signaling

@@ -105,7 +105,9 @@ class HttpServer::Connection : public ConnectionBase, public std::enable_shared_
       tcp_of(stream_).expires_never();
       if (server_->offer_upgrade(stream_, req)) return;  // the stream moved to a WebSocket session
     }
-    HttpResponse res = server_->handler_(req);
+    boost::system::error_code ec2;
+    const auto remote = socket_of(stream_).remote_endpoint(ec2);
+    HttpResponse res = server_->handler_(req, ec2 ? std::string() : remote.address().to_string());
     res.keep_alive(req.keep_alive() && res.keep_alive());
     send(std::move(res));
   }

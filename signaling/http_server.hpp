@@ -51,8 +51,9 @@ struct HttpCounters {
 
 class HttpServer {
  public:
-  // Produces the response for a request. Called on the io_context's thread.
-  using Handler = std::function<HttpResponse(const HttpRequest&)>;
+  // Produces the response for a request, given the client's address ("" if
+  // unknown). Called on the io_context's thread.
+  using Handler = std::function<HttpResponse(const HttpRequest&, const std::string& remote)>;
   // Offered every WebSocket upgrade request; takes the stream (moving it out)
   // and returns true, or returns false to have it answered by Handler.
   using UpgradeHandler = std::function<bool(PlainStream&, HttpRequest&)>;

@@ -168,7 +168,9 @@ class Peer : public SessionHandler {
   SubscriberSection* find_section(const std::string& consumer_id);
   void kick(const std::string& reason);
   void cleanup();
-  void set_producer_paused(ProducerEntry& entry, bool paused, bool tell_owner);
+  // Applies entry.owner_paused || entry.admin_muted to the worker and the
+  // room when it changed (the owner is told only when `tell_owner`).
+  void update_producer_paused(ProducerEntry& entry, bool tell_owner);
   void on_transport_event(const server::MediaEvent& e);
 
   PeerContext ctx_;
@@ -194,6 +196,10 @@ class Peer : public SessionHandler {
   std::string pub_remote_ufrag_;
   std::map<std::string, std::string> producer_by_mid_;  // publisher mid → producer id
   std::vector<std::string> my_producers_;
+  // Sources ("camera", "microphone", ...) an admin muted: a producer this
+  // peer publishes later for one of them starts muted too, so closing and
+  // re-publishing does not undo a mute.
+  std::set<std::string> admin_muted_sources_;
   bool publishing_ = false;  // a publish is in flight (they are serialised)
   Json publish_sources_ = Json::object();
   uint64_t pub_answer_version_ = 0;

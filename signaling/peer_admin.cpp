@@ -59,8 +59,14 @@ bool Peer::admin_mute(const std::string& producer_id, bool mute) {
   if (!room_ || left_) return false;
   auto entry = room_->find_producer(producer_id);
   if (!entry || entry->peer_id != id_) return false;
+  if (mute) admin_muted_sources_.insert(entry->source);
+  else admin_muted_sources_.erase(entry->source);
+  const bool owner_paused_only = entry->paused && !entry->admin_muted;
   entry->admin_muted = mute;
-  set_producer_paused(*entry, mute, true);
+  update_producer_paused(*entry, true);
+  // Paused by its owner already: nothing changed for the room, but the
+  // owner learns of the mute now rather than from a refused resume.
+  if (mute && owner_paused_only) on_producer_paused(*entry, true);
   return true;
 }
 

@@ -215,6 +215,7 @@ void Peer::finish_publish(const sdp::SessionDescription& offer, const Reply& rep
       entry->peer_id = id_;
       entry->kind = m.kind == sdp::MediaKind::audio ? server::media::MediaKind::audio : server::media::MediaKind::video;
       entry->source = source_for(publish_sources_, *m.mid, entry->kind);
+      entry->admin_muted = entry->paused = admin_muted_sources_.contains(entry->source);
       entry->codecs = codecs;
       server::ProducerSpec& spec = entry->spec;
       spec.id = entry->num;
@@ -224,6 +225,7 @@ void Peer::finish_publish(const sdp::SessionDescription& offer, const Reply& rep
       spec.mid = *m.mid;
       spec.codecs = codec_infos(codecs);
       spec.extensions = extension_ids(a.extmaps);
+      spec.paused = entry->paused;
       if (simulcast) {
         spec.rids = simulcast->rids;
         spec.ssrcs = simulcast->ssrcs;
@@ -285,6 +287,7 @@ void Peer::finish_publish(const sdp::SessionDescription& offer, const Reply& rep
     room_->broadcast("producerAdded", entry->to_json(), this);
     for (Peer* other : room_->peers())
       if (other != this) other->on_producer_added(entry);
+    if (entry->admin_muted) on_producer_paused(*entry, true);  // after the publish result: muted from the start
   }
 }
 

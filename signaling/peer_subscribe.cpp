@@ -367,13 +367,13 @@ Json Peer::producer_op(const Json& params, const std::string& op) {
   }
   const bool pause = op == "pauseProducer";
   if (!pause && entry->admin_muted) throw RpcError{RpcCode::forbidden, "muted by an administrator", "admin_muted"};
-  set_producer_paused(*entry, pause, false);
+  entry->owner_paused = pause;
+  update_producer_paused(*entry, false);
   return Json::object();
 }
 
-// Pauses or resumes a producer of this peer on the worker and tells the
-// room (the owner too when the change is not its own request).
-void Peer::set_producer_paused(ProducerEntry& entry, bool pause, bool tell_owner) {
+void Peer::update_producer_paused(ProducerEntry& entry, bool tell_owner) {
+  const bool pause = entry.owner_paused || entry.admin_muted;
   if (entry.paused == pause) return;
   entry.paused = pause;
   ctx_.rooms.media().set_producer_paused(room_->id(), entry.num, pause);

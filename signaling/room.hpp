@@ -50,8 +50,9 @@ struct ProducerEntry {
   server::media::MediaKind kind = server::media::MediaKind::video;
   std::string source = "camera";
   std::vector<std::string> simulcast;  // rids, lowest first; [] without simulcast
-  bool paused = false;
-  bool admin_muted = false;  // paused by the admin API: the publisher cannot resume it
+  bool paused = false;        // what the room sees: owner_paused || admin_muted
+  bool owner_paused = false;  // pauseProducer / resumeProducer
+  bool admin_muted = false;   // muted by the admin API: the publisher cannot resume it
   // What subscriber offers need: the publisher's accepted codecs in order.
   std::vector<sdp::AcceptedCodec> codecs;
   server::ProducerSpec spec;
