@@ -69,7 +69,9 @@ uint32_t bounded(const YAML::Node& n, const std::string& key, uint32_t max) {
   return uint32_t(v);
 }
 
-const YAML::Node& sequence(const YAML::Node& n, const std::string& key, const char* of) {
+// A handle (yaml-cpp nodes share their data): returned by value, so a range-for over
+// sequence(m["key"], ...) does not outlive the temporary m["key"].
+YAML::Node sequence(const YAML::Node& n, const std::string& key, const char* of) {
   if (!n.IsSequence()) fail(n, "'" + key + "' must be a list of " + of);
   return n;
 }
