@@ -23,7 +23,7 @@ done
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost-dev libssl-dev libsrtp2-dev libusrsctp-dev libuv1-dev
-  nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev
+  nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libhiredis-dev
   curl ca-certificates
 )
 # Tests, benchmarks and fuzzers (clang provides libFuzzer and the sanitizers).
@@ -33,7 +33,7 @@ if (( ! runtime_only )); then
     clang libclang-rt-14-dev llvm
     python3 iproute2 util-linux openssl
     chromium fonts-liberation
-    firefox-esr python3-aiortc coturn prometheus
+    firefox-esr python3-aiortc coturn prometheus redis-server
   )
   # Node.js for the browser tests' npm tooling, unless a node is already on PATH.
   command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
