@@ -1,5 +1,7 @@
 #include "server/config.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -129,6 +131,26 @@ bool is_wildcard(const ice::Address& a) {
   return true;
 }
 
+// The full URL grammar is checked where the client is made (main); here the
+// scheme, so a typo is named at once.
+std::string parse_redis_flag(const std::string& value, const std::string& what) {
+  if (!value.starts_with("redis://") || value.size() > 1024)
+    throw ConfigError(what + ": expected redis://[[user]:password@]host[:port][/db]");
+  return value;
+}
+
+}  // namespace
+
+std::string parse_node_id(const std::string& value, const std::string& what) {
+  if (value.empty() || value.size() > 64 ||
+      !std::all_of(value.begin(), value.end(),
+                   [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'; }))
+    throw ConfigError(what + ": 1-64 characters of [A-Za-z0-9._-]");
+  return value;
+}
+
+namespace {
+
 void parse_api_key_list(const std::string& value, Config& config) {
   size_t start = 0;
   while (start < value.size()) {
@@ -186,6 +208,8 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
   if (const char* v = getenv_fn("SFU_LOG_LEVEL"); v && *v) config.log_level = parse_log_level(v, "SFU_LOG_LEVEL");
   if (const char* v = getenv_fn("SFU_LOG_FORMAT"); v && *v) config.log_format = parse_log_format(v, "SFU_LOG_FORMAT");
   if (const char* v = getenv_fn("SFU_METRICS_LISTEN"); v && *v) parse_metrics_listen(v, config);
+  if (const char* v = getenv_fn("SFU_REDIS_URL"); v && *v) config.redis_url = parse_redis_flag(v, "SFU_REDIS_URL");
+  if (const char* v = getenv_fn("SFU_NODE_ID"); v && *v) config.node_id = parse_node_id(v, "SFU_NODE_ID");
   bool announce_from_flags = false;
 
   for (size_t i = 0; i < args.size(); ++i) {
@@ -240,6 +264,10 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
       config.log_format = parse_log_format(next(), "--log-format");
     } else if (a == "--metrics-listen") {
       parse_metrics_listen(next(), config);
+    } else if (a == "--redis") {
+      config.redis_url = parse_redis_flag(next(), "--redis");
+    } else if (a == "--node-id") {
+      config.node_id = parse_node_id(next(), "--node-id");
     } else if (a == "--check-config") {
       next();  // read above
       config.check_config = true;
@@ -278,7 +306,7 @@ void check_startable(const Config& config) {
 std::string usage() {
   return "usage: sfu [--config FILE] [--listen HOST:PORT] [--workers N] [--rtc-listen IP:PORT] [--announce IP]...\n"
          "           [--no-ice-tcp] [--api-key KID=SECRET]... [--web-root DIR] [--log-level L] [--log-format F]\n"
-         "           [--metrics-listen HOST:PORT] [--version] [--help]\n"
+         "           [--metrics-listen HOST:PORT] [--redis URL] [--node-id ID] [--version] [--help]\n"
          "       sfu --check-config FILE [other flags]\n"
          "\n"
          "  --config FILE         YAML configuration (deploy/sfu.yaml documents every key; env SFU_CONFIG);\n"
@@ -312,6 +340,10 @@ std::string usage() {
          "                        serve GET /metrics (Prometheus) on this separate listener, with no\n"
          "                        token (keep it private), instead of on the signaling port with an\n"
          "                        admin token (\":PORT\": 127.0.0.1; env SFU_METRICS_LISTEN)\n"
+         "  --redis URL           cluster mode: the node registers in this Redis and serves /cluster\n"
+         "                        (redis://[[user]:password@]host[:port][/db]; env SFU_REDIS_URL)\n"
+         "  --node-id ID          this node's id in the cluster (default: host name and port;\n"
+         "                        env SFU_NODE_ID)\n"
          "  --check-config FILE   read FILE as --config does, with the environment and the other flags,\n"
          "                        check it without binding anything, print the effective settings\n"
          "                        (secrets masked) and exit: 0 if valid, 2 with the key and line if not\n"

@@ -33,6 +33,12 @@ struct Config {
   // /metrics on its own listener. Empty address: on the signaling port.
   std::string metrics_address;
   uint16_t metrics_port = 0;
+  // Cluster mode (--redis URL, SFU_REDIS_URL, cluster.redis_url): on when a
+  // Redis URL is set, redis://[[user]:password@]host[:port][/db]. The node's
+  // id in the cluster: --node-id, SFU_NODE_ID, cluster.node_id (default:
+  // the host name and the signaling port).
+  std::string redis_url;
+  std::string node_id;
   bool check_config = false;                    // --check-config FILE: validate, print, exit
   bool show_help = false;
   bool show_version = false;
@@ -76,5 +82,8 @@ void check_startable(const Config& config);
 ice::Address parse_announce(const std::string& value);
 
 std::string usage();
+
+// A node id for cluster mode: 1-64 of [A-Za-z0-9._-]. Throws ConfigError naming `what`.
+std::string parse_node_id(const std::string& value, const std::string& what);
 
 }  // namespace sfu::server

@@ -159,7 +159,8 @@ void apply_yaml(const std::string& text, Config& c) {
   }
   if (root.IsNull()) return;  // an empty file changes nothing
   check_keys(root,
-             {"listen", "web_root", "drain_timeout", "tls", "media", "auth", "ice_servers", "limits", "log", "metrics"},
+             {"listen", "web_root", "drain_timeout", "tls", "media", "auth", "ice_servers", "limits", "log", "metrics",
+              "cluster"},
              "");
   if (const auto tls = root["tls"]) {
     check_keys(tls, {"cert", "key"}, "tls.");
@@ -180,6 +181,18 @@ void apply_yaml(const std::string& text, Config& c) {
   }
   if (root["log"]) apply_log(root["log"], c);
   if (root["metrics"]) apply_metrics(root["metrics"], c);
+  if (const auto cl = root["cluster"]) {
+    check_keys(cl, {"redis_url", "node_id"}, "cluster.");
+    if (const auto url = cl["redis_url"]) {
+      c.redis_url = scalar(url, "cluster.redis_url");
+      if (!c.redis_url.empty() && !c.redis_url.starts_with("redis://"))
+        fail(url, "'cluster.redis_url' must be redis://[[user]:password@]host[:port][/db]");
+    }
+    if (const auto id = cl["node_id"]) {
+      const auto v = scalar(id, "cluster.node_id");
+      if (!v.empty()) with_key(id, "cluster.node_id", [&] { c.node_id = parse_node_id(v, "cluster.node_id"); });
+    }
+  }
 }
 
 namespace {
@@ -249,6 +262,13 @@ std::string effective_settings(const Config& c) {
   out << YAML::Key << "metrics" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "listen" << YAML::Value
       << (c.metrics_address.empty() ? std::string() : host_port(c.metrics_address, c.metrics_port));
+  out << YAML::EndMap;
+
+  out << YAML::Key << "cluster" << YAML::Value << YAML::BeginMap;
+  std::string redis = c.redis_url;
+  if (const auto at = redis.rfind('@'); at != std::string::npos) redis = "redis://" + std::string(kMasked) + redis.substr(at);
+  out << YAML::Key << "redis_url" << YAML::Value << redis;
+  out << YAML::Key << "node_id" << YAML::Value << c.node_id;
   out << YAML::EndMap;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

@@ -24,12 +24,21 @@
 #include "server/media_controller.hpp"
 #include "server/worker_pool.hpp"
 #include "signaling/auth.hpp"
+#include "signaling/cluster_node.hpp"
+#include "signaling/redis_client.hpp"
 #include "signaling/front.hpp"
 #include "signaling/hub.hpp"
 
 namespace {
 
 const char* env_lookup(const char* name) { return std::getenv(name); }
+
+// The Redis URL's full grammar (the config only checks its scheme).
+void check_cluster(const sfu::server::Config& config) {
+  if (config.redis_url.empty()) return;
+  if (auto url = sfu::signaling::parse_redis_url(config.redis_url); !url)
+    throw sfu::server::ConfigError("--redis: " + url.error());
+}
 
 // The node's name in sfu_node_info: the host name.
 std::string node_name() {
@@ -61,6 +70,7 @@ void prepare_process() {
 }
 
 int run(const sfu::server::Config& config) {
+  check_cluster(config);
   prepare_process();
   sfu::server::WorkerPool workers(config.media);
   workers.start();
@@ -87,7 +97,48 @@ int run(const sfu::server::Config& config) {
   fc.metrics_address = config.metrics_address;
   fc.metrics_port = config.metrics_port;
   fc.node = {node_name(), SFU_VERSION};
+  // Cluster mode (--redis): the Redis client and this node's registry entry.
+  std::unique_ptr<sfu::signaling::RedisClient> redis;
+  std::unique_ptr<sfu::signaling::ClusterNode> cluster;
+  if (!config.redis_url.empty()) {
+    fc.not_ready = [&]() -> std::string {
+      if (!redis || !redis->ready()) return "redis unavailable";
+      if (cluster->collision()) return "node id collision";
+      if (!cluster->registered()) return "not registered in the cluster yet";
+      return {};
+    };
+    fc.cluster = [&] { return cluster->to_json(); };
+    fc.extra_metrics = [&](sfu::server::Exposition& x) { sfu::signaling::cluster_metrics(x, *redis, *cluster); };
+  }
   sfu::signaling::Front front(io, fc, &hub);
+  if (!config.redis_url.empty()) {
+    auto url = sfu::signaling::parse_redis_url(config.redis_url);
+    redis = std::make_unique<sfu::signaling::RedisClient>(io, *url);
+    sfu::signaling::NodeInfo self;
+    const bool wildcard = config.http_address == "0.0.0.0" || config.http_address == "::";
+    const std::string host = wildcard && !config.media.announced.empty() ? sfu::ice::ip_to_string(config.media.announced[0])
+                                                                          : config.http_address;
+    self.id = config.node_id.empty() ? node_name() + "-" + std::to_string(front.port()) : config.node_id;
+    self.url = std::string(config.tls_certificate_file.empty() ? "http" : "https") + "://" +
+               (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(front.port());
+    for (size_t i = 0; i < workers.size(); ++i)
+      for (const auto& c : workers.candidates(i))
+        if (c.protocol == sfu::ice::CandidateProtocol::udp) self.media.push_back(sfu::ice::to_string(c.address));
+    self.fingerprint = "sha-256 " + workers.dtls_context()->certificate().fingerprint_sha256();
+    self.version = SFU_VERSION;
+    self.started_at = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+    cluster = std::make_unique<sfu::signaling::ClusterNode>(io, *redis, self, [&](sfu::signaling::NodeInfo& n) {
+      n.peers = hub.rooms().peer_count();
+      n.rooms = hub.rooms().room_count();
+      n.draining = front.draining();
+      n.worker_cpu.clear();
+      for (size_t i = 0; i < media.worker_count(); ++i) n.worker_cpu.push_back(media.worker_metrics(i).cpu_seconds);
+    });
+    redis->start();
+    cluster->start();
+    sfu::log::info("cluster mode", {{"node", self.id}, {"redis", url->host + ":" + std::to_string(url->port)}});
+  }
 
   // SIGTERM drains (rolling deploys): /readyz 503, no new joins, rooms run
   // until empty or the drain timeout. SIGINT, or a second signal, stops now.
@@ -103,6 +154,9 @@ int run(const sfu::server::Config& config) {
     signals.cancel();
     hub.close_all("server_shutdown");
     front.stop();
+    // Leave the registry at once (others need not wait for the TTL), then
+    // let go of Redis so io.run() can return.
+    if (cluster) cluster->leave([&] { redis->stop(); });
   };
   std::function<void()> check_drain = [&] {
     if (hub.rooms().peer_count() == 0 || std::chrono::steady_clock::now() >= *deadline) return stop_now();
@@ -202,6 +256,7 @@ int mint(const std::vector<std::string>& args) {
 // stdout; problems throw ConfigError (exit 2). Binds nothing.
 int check_config(const sfu::server::Config& config) {
   sfu::server::check_startable(config);
+  check_cluster(config);
   std::printf("# %s: valid. Effective settings (file < environment < flags), secrets masked:\n%s",
               config.config_file.c_str(), sfu::server::effective_settings(config).c_str());
   return 0;

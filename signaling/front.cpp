@@ -136,6 +136,14 @@ HttpResponse Front::stats(const HttpRequest& req) {
   return make_text_response(req, 200, hub_->stats().dump() + "\n", "application/json");
 }
 
+// The live nodes (cluster mode); node-wide admin token unless anonymous.
+HttpResponse Front::cluster(const HttpRequest& req) {
+  if (req.method() != http::verb::get) return make_text_response(req, 405, "method not allowed\n");
+  if (!hub_ || !config_.cluster) return make_text_response(req, 404, "not in cluster mode (no --redis)\n");
+  if (auto refused = refuse_non_admin(req)) return std::move(*refused);
+  return make_text_response(req, 200, config_.cluster().dump() + "\n", "application/json");
+}
+
 // `open`: on the metrics listener, which needs no token (keep it private).
 HttpResponse Front::metrics(const HttpRequest& req, bool open) {
   if (req.method() != http::verb::get && req.method() != http::verb::head)
@@ -145,7 +153,7 @@ HttpResponse Front::metrics(const HttpRequest& req, bool open) {
     if (metrics_http_) return make_text_response(req, 404, "/metrics is served on the metrics listener\n");
     if (auto refused = refuse_non_admin(req)) return std::move(*refused);
   }
-  return make_text_response(req, 200, render_metrics(*hub_, config_.node, http_.counters()),
+  return make_text_response(req, 200, render_metrics(*hub_, config_.node, http_.counters(), config_.extra_metrics),
                             "text/plain; version=0.0.4; charset=utf-8");
 }
 
@@ -157,11 +165,14 @@ HttpResponse Front::handle(const HttpRequest& req, const std::string& remote) {
   if (path == "/healthz" || path == "/readyz") {
     if (!read_only) return make_text_response(req, 405, "method not allowed\n");
     if (path == "/readyz" && draining_) return make_text_response(req, 503, "draining\n");
+    if (path == "/readyz" && config_.not_ready)
+      if (auto why = config_.not_ready(); !why.empty()) return make_text_response(req, 503, why + "\n");
     return make_text_response(req, 200, "ok\n");
   }
   if (path == "/ws") return make_text_response(req, 426, "WebSocket upgrade required\n");
   if (path == "/stats") return stats(req);
   if (path == "/metrics") return metrics(req, false);
+  if (path == "/cluster") return cluster(req);
   if (path.starts_with("/admin/")) {
     if (!admin_) return make_text_response(req, 503, "no signaling\n");
     return admin_->handle(req, remote);

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "signaling/admin_api.hpp"
 #include "signaling/http_server.hpp"
+#include "signaling/jsonrpc.hpp"
 #include "signaling/node_metrics.hpp"
 #include "signaling/ws_session.hpp"
 
@@ -31,6 +33,12 @@ struct FrontConfig {
   std::string metrics_address;
   uint16_t metrics_port = 0;
   NodeIdentity node;
+  // Cluster mode: why the node is not ready (empty: ready), checked by
+  // /readyz; GET /cluster's body (null: not in cluster mode); more
+  // families for /metrics.
+  std::function<std::string()> not_ready;
+  std::function<Json()> cluster;
+  std::function<void(server::Exposition&)> extra_metrics;
 };
 
 class Front {
@@ -63,6 +71,7 @@ class Front {
   HttpResponse serve_file(const HttpRequest& req, std::string_view path);
   HttpResponse stats(const HttpRequest& req);
   HttpResponse metrics(const HttpRequest& req, bool open);
+  HttpResponse cluster(const HttpRequest& req);
   // Null when the request may read node-wide data (/stats, /metrics): the
   // admin grant, or anonymous mode; otherwise the 401/403 to answer.
   std::optional<HttpResponse> refuse_non_admin(const HttpRequest& req) const;

@@ -229,7 +229,8 @@ void control_metrics_text(Exposition& x, Hub& hub, const HttpCounters& http) {
 
 }  // namespace
 
-std::string render_metrics(Hub& hub, const NodeIdentity& node, const HttpCounters& http) {
+std::string render_metrics(Hub& hub, const NodeIdentity& node, const HttpCounters& http,
+                           const std::function<void(server::Exposition&)>& extra) {
   const double cpu_before = thread_cpu_seconds();
   auto& media = hub.rooms().media();
   Workers workers;
@@ -241,6 +242,7 @@ std::string render_metrics(Hub& hub, const NodeIdentity& node, const HttpCounter
   x.sample({{"node", node.id}, {"version", node.version}}, uint64_t(1));
   control_metrics_text(x, hub, http);
   worker_metrics(x, workers);
+  if (extra) extra(x);
   process_metrics(x);
   control_metrics().last_scrape_cpu_seconds = thread_cpu_seconds() - cpu_before;
   return x.take();

@@ -3,7 +3,10 @@
 // Every family and label is listed in signaling/ADMIN.md "Metrics".
 #pragma once
 
+#include <functional>
 #include <string>
+
+#include "server/metrics.hpp"
 
 #include "signaling/http_server.hpp"
 
@@ -19,6 +22,8 @@ struct NodeIdentity {
 // Renders every metric of the node. Control thread only. Cost: a few
 // hundred relaxed loads per worker plus the text; independent of how many
 // peers and streams the node carries (workers sum those once a second).
-std::string render_metrics(Hub& hub, const NodeIdentity& node, const HttpCounters& http);
+// `extra`, when set, adds families (cluster mode's Redis and registry).
+std::string render_metrics(Hub& hub, const NodeIdentity& node, const HttpCounters& http,
+                           const std::function<void(server::Exposition&)>& extra = {});
 
 }  // namespace sfu::signaling
