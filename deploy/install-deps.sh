@@ -33,7 +33,7 @@ if (( ! runtime_only )); then
     clang libclang-rt-14-dev llvm
     python3 iproute2 util-linux openssl
     chromium fonts-liberation
-    firefox-esr python3-aiortc coturn prometheus redis-server
+    firefox-esr python3-aiortc coturn prometheus redis-server haproxy
   )
   # Node.js for the browser tests' npm tooling, unless a node is already on PATH.
   command -v node >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -17,7 +17,13 @@ std::unique_ptr<SessionHandler> Hub::make_peer(std::weak_ptr<WsSession> session,
   std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
   sessions_.push_back(session);
   ++control_metrics().sessions_opened;
-  log::info("session opened", {{"remote", remote_address}});
+  // Behind a balancer (deploy/cluster/haproxy.cfg: option forwardfor) the
+  // socket's address is the balancer's; the client's is in X-Forwarded-For.
+  // Logged as given (it is the client's claim unless a trusted proxy set it).
+  const std::string_view forwarded = upgrade["X-Forwarded-For"];
+  log::info("session opened", {{"remote", remote_address},
+                               {"room", query_param(upgrade.target(), "room")},
+                               {"forwarded_for", std::string(forwarded.substr(0, 256))}});
   PeerContext ctx{rooms_, io_, auth_, std::move(remote_address), query_param(upgrade.target(), "room"),
                   query_param(upgrade.target(), "token")};
   return std::make_unique<Peer>(std::move(ctx), std::move(session));

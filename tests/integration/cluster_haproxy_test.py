@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""A local cluster through HAProxy (deploy/cluster/up.sh and down.sh: Debian's
+redis-server and haproxy, three real sfu nodes on loopback):
+
+- up.sh prints its endpoints; every node sees the others in /cluster;
+- through the balancer, a room's peers land on one node and see each other
+  (`balance url_param room`), and rooms spread over the nodes;
+- the client's address reaches the node (X-Forwarded-For, logged);
+- kill -9 of a room's node: HAProxy's /readyz check drops it and a new join
+  for that room lands on a live node (time measured, printed);
+- down.sh stops exactly what up.sh started.
+
+usage: cluster_haproxy_test.py PATH_TO_SFU
+"""
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sfu_client  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SFU = None
+
+
+def port_free(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def free_base():
+    """A port P with P..P+3 and P+100 free."""
+    for _ in range(200):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = s.getsockname()[1]
+        if base < 60000 and all(port_free(p) for p in (base, base + 1, base + 2, base + 3, base + 100)):
+            return base
+    raise RuntimeError("no free port range")
+
+
+def get(url):
+    with urllib.request.urlopen(url, timeout=3) as r:
+        return r.status, r.read().decode()
+
+
+class ClusterHaproxyTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="sfu-cluster-")
+        self.env = {**os.environ, "SFU_BIN": SFU, "SFU_CLUSTER_PORT": str(free_base()),
+                    "SFU_CLUSTER_DIR": self.dir, "SFU_CLUSTER_MEDIA_PORT": "0",
+                    "SFU_CLUSTER_NODE_ARGS": "--workers 1 --drain-timeout 1"}
+        up = subprocess.run(["bash", os.path.join(ROOT, "deploy/cluster/up.sh"), "3"], env=self.env,
+                            capture_output=True, text=True, timeout=90)
+        self.assertEqual(up.returncode, 0, up.stderr)
+        lines = up.stdout.strip().splitlines()
+        self.endpoints = [line.split() for line in lines]
+        self.balancer = int(next(e[1] for e in self.endpoints if e[0] == "balancer").rsplit(":", 1)[1])
+        self.nodes = {e[1]: int(e[2].rsplit(":", 1)[1]) for e in self.endpoints if e[0] == "node"}
+        with open(os.path.join(self.dir, "pids")) as f:
+            self.pids = {int(parts[1]): parts[0] for parts in (line.split() for line in f)}
+
+    def tearDown(self):
+        down = subprocess.run(["bash", os.path.join(ROOT, "deploy/cluster/down.sh")], env=self.env,
+                              capture_output=True, text=True, timeout=120)
+        self.assertEqual(down.returncode, 0, down.stderr)
+        for pid, kind in self.pids.items():  # down.sh left nothing running
+            try:
+                os.kill(pid, 0)
+                alive = True
+            except ProcessLookupError:
+                alive = False
+            self.assertFalse(alive, f"{kind} {pid} still running after down.sh")
+
+    def room_node(self, room):
+        """The node that hosts `room`, from the nodes' admin API."""
+        for node, port in self.nodes.items():
+            try:
+                rooms = json.loads(get(f"http://127.0.0.1:{port}/admin/v1/rooms")[1])["rooms"]
+            except OSError:
+                continue
+            if any(r["name"] == room for r in rooms):
+                return node
+        return None
+
+    def test_balancer(self):
+        self.assertEqual([e[0] for e in self.endpoints], ["redis", "balancer", "node", "node", "node"])
+        def views():
+            return [[n["id"] for n in json.loads(get(f"http://127.0.0.1:{port}/cluster")[1])["nodes"]]
+                    for port in self.nodes.values()]
+        deadline = time.monotonic() + 3  # each node reads the registry once a second
+        while views() != [["n1", "n2", "n3"]] * 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(views(), [["n1", "n2", "n3"]] * 3)
+
+        async def scenario():
+            clients = []
+            try:
+                # One room's peers land together.
+                a = await sfu_client.Client.connect(self.balancer, room="alpha")
+                clients.append(a)
+                await a.join()
+                b = await sfu_client.Client.connect(self.balancer, room="alpha")
+                clients.append(b)
+                joined = await b.join()
+                self.assertEqual([p["peerId"] for p in joined["peers"]], [a.peer_id])
+                # Rooms spread over the nodes.
+                for i in range(12):
+                    c = await sfu_client.Client.connect(self.balancer, room=f"room-{i}")
+                    clients.append(c)
+                    await c.join()
+                hosts = {self.room_node(f"room-{i}") for i in range(12)}
+                print(f"cluster: 12 rooms through HAProxy landed on nodes {sorted(hosts)}")
+                self.assertGreaterEqual(len(hosts), 2)
+
+                # Kill alpha's node: a new join for alpha lands on a live node.
+                victim = self.room_node("alpha")
+                victim_pid = next(pid for pid, kind in self.pids.items()
+                                  if kind == "node" and self.pid_node(pid) == victim)
+                os.kill(victim_pid, signal.SIGKILL)
+                t0 = time.monotonic()
+                while True:
+                    try:
+                        c = await sfu_client.Client.connect(self.balancer, room="alpha", timeout=2)
+                        clients.append(c)
+                        await c.join(timeout=2)
+                        break
+                    except (OSError, asyncio.TimeoutError, sfu_client.RpcError, sfu_client.ConnectionClosed):
+                        if time.monotonic() - t0 > 10:
+                            raise
+                        await asyncio.sleep(0.2)
+                took = time.monotonic() - t0
+                now_on = self.room_node("alpha")
+                print(f"cluster: kill -9 of {victim}: a join for its room succeeded on {now_on} after {took:.2f} s")
+                self.assertNotEqual(now_on, victim)
+                self.assertLess(took, 5.0)
+            finally:
+                for c in clients:
+                    c.drop()
+
+        asyncio.run(asyncio.wait_for(scenario(), 60))
+        # The client's address reached the node through X-Forwarded-For.
+        logs = "".join(open(os.path.join(self.dir, f"{n}.log")).read() for n in self.nodes)
+        self.assertIn("forwarded_for=127.0.0.1", logs)
+
+    def pid_node(self, pid):
+        with open(os.path.join(self.dir, "pids")) as f:
+            for line in f:
+                parts = line.split()
+                if parts[0] == "node" and int(parts[1]) == pid:
+                    return parts[2]
+        return None
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit("usage: cluster_haproxy_test.py PATH_TO_SFU")
+    SFU = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
