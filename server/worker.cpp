@@ -98,7 +98,10 @@ void Worker::start() {
 
 void Worker::run() {
   clockid_t clock{};
-  if (pthread_getcpuclockid(pthread_self(), &clock) == 0) cpu_clock_.store(int(clock), std::memory_order_release);
+  if (pthread_getcpuclockid(pthread_self(), &clock) == 0) {
+    cpu_clock_.store(int(clock), std::memory_order_relaxed);
+    cpu_clock_set_.store(true, std::memory_order_release);
+  }
   uv_poll_start(&udp_poll_, UV_READABLE, [](uv_poll_t* h, int status, int) {
     if (status == 0) owner(h)->on_udp_readable();
   });
@@ -177,9 +180,9 @@ void Worker::warn_about_drops(const LoopSample& now) {
 }
 
 double Worker::cpu_seconds() const {
-  const int clock = cpu_clock_.load(std::memory_order_acquire);
+  if (!cpu_clock_set_.load(std::memory_order_acquire) || !running()) return 0;
   timespec ts{};
-  if (clock < 0 || !running() || clock_gettime(clockid_t(clock), &ts) != 0) return 0;
+  if (clock_gettime(clockid_t(cpu_clock_.load(std::memory_order_relaxed)), &ts) != 0) return 0;
   return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
 }
 
@@ -200,6 +203,9 @@ void Worker::on_check() {
       handler_->on_timeout(*this, now);
       deadline = handler_->poll_timeout();
     }
+    // An idle loop still wakes once a second to publish its metrics (a room
+    // closed just after a publication must not stay on /metrics).
+    if (!deadline || next_publish_ < *deadline) deadline = next_publish_;
     if (deadline != armed_deadline_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&timer_))) {
       armed_deadline_ = deadline;
       if (!deadline) {

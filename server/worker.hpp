@@ -188,7 +188,10 @@ class Worker : public PacketOutput {
   MpscQueue<Task> tasks_;
   Published<LoopSample> published_loop_{LoopSample{}};
   Instant next_publish_{};
-  std::atomic<int> cpu_clock_{-1};  // the worker thread's CPU clock (clockid_t), once it runs
+  // The worker thread's CPU clock (a clockid_t: Linux encodes thread CPU
+  // clocks as negative numbers, so "set" is a flag of its own).
+  std::atomic<int> cpu_clock_{0};
+  std::atomic<bool> cpu_clock_set_{false};
   std::atomic<bool> running_{false};
   std::atomic<bool> stopping_{false};
   std::thread thread_;

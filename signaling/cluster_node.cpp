@@ -117,7 +117,9 @@ void ClusterNode::start() {
   started_ = true;
   // Register as soon as Redis is (again) ready, not a beat later.
   redis_.on_ready_changed([this, alive = std::weak_ptr<bool>(alive_)](bool ready) {
-    if (ready && !alive.expired() && started_) refresh();
+    if (alive.expired() || !started_) return;
+    if (ready) return refresh();
+    nodes_.clear();  // unknown until Redis is back: /cluster shows none rather than stale ones
   });
   beat();
 }
@@ -142,9 +144,10 @@ void ClusterNode::refresh() {
   if (load_) load_(self_);
   const std::string key = "sfu:node:" + self_.id;
   auto alive = std::weak_ptr<bool>(alive_);
+  const auto sent = std::chrono::steady_clock::now();  // the TTL runs from here, not from the reply
   redis_.command({"EVAL", kRegister, "2", key, kNodesKey, instance_, signaling::to_json(self_).dump(),
                   std::to_string(kTtl.count()), self_.id},
-                 [this, alive](RedisReply r) {
+                 [this, alive, sent](RedisReply r) {
                    if (alive.expired()) return;
                    if (!r || r->type != RedisValue::Type::integer) {
                      ++counters_.refresh_failures;
@@ -161,7 +164,7 @@ void ClusterNode::refresh() {
                    if (collision_) log::info("node id free again; registered", {{"node", self_.id}});
                    collision_ = false;
                    ++counters_.refreshes;
-                   last_refresh_ = std::chrono::steady_clock::now();
+                   last_refresh_ = sent;
                  });
   redis_.command({"EVAL", kList, "1", kNodesKey}, [this, alive](RedisReply r) {
     if (alive.expired() || !r || r->type != RedisValue::Type::array) return;

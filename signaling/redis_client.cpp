@@ -172,6 +172,15 @@ class RedisClient::Connection : public std::enable_shared_from_this<Connection> 
   }
 
   bool connected() const { return connected_ && ac_; }
+  // Set by the client once AUTH/SELECT (or SUBSCRIBE) went through: the
+  // setup timer stops waiting.
+  bool set_up = false;
+  // hiredis async does not enable TCP keepalive: without it a connection
+  // whose peer vanished (host down, NAT dropped an idle pub/sub socket)
+  // would look alive until the kernel gives up.
+  void keepalive() {
+    if (ac_) redisEnableKeepAlive(&ac_->c);
+  }
 
   // Sends a command; `cb` runs exactly once (nullptr reply when the
   // connection went away first). Runs `cb` via post when it cannot send.
@@ -206,6 +215,13 @@ class RedisClient::Connection : public std::enable_shared_from_this<Connection> 
           (*static_cast<const ReplyFn*>(priv))(static_cast<const redisReply*>(reply));
         },
         const_cast<ReplyFn*>(on_message), 2, argv, lens);
+  }
+
+  void unsubscribe(const std::string& channel) {
+    if (!ac_) return;
+    const char* argv[2] = {"UNSUBSCRIBE", channel.c_str()};
+    const size_t lens[2] = {11, channel.size()};
+    redisAsyncCommandArgv(ac_, nullptr, nullptr, 2, argv, lens);
   }
 
   // Frees the hiredis context (fails what is pending). Not from inside a
@@ -330,9 +346,11 @@ void RedisClient::connect(bool pubsub) {
               }
               on_connected(pubsub, c);
             },
-            [this, pubsub, alive] {
-              if (!alive.expired() && started_) asio::post(io_, [this, pubsub, alive] {
-                if (!alive.expired() && started_) on_lost(pubsub);
+            [this, pubsub, alive, weak = std::weak_ptr<Connection>(c)] {
+              if (!alive.expired() && started_) asio::post(io_, [this, pubsub, alive, weak] {
+                if (alive.expired() || !started_) return;
+                const auto& current = pubsub ? sub_ : cmd_;
+                if (current && current == weak.lock()) on_lost(pubsub);
               });
             });
         if (!opened) {
@@ -341,9 +359,9 @@ void RedisClient::connect(bool pubsub) {
         }
         (pubsub ? sub_ : cmd_) = c;
         timeout->async_wait([this, c, pubsub, alive](boost::system::error_code tec) {
-          if (tec || alive.expired() || !started_ || c->connected()) return;
+          if (tec || alive.expired() || !started_ || c->set_up) return;
           ++counters_.connect_failures;
-          log::warn("redis connect timed out", {{"host", url_.host}, {"port", url_.port}});
+          log::warn("redis connect or setup timed out", {{"host", url_.host}, {"port", url_.port}});
           c->close();
           if ((pubsub ? sub_ : cmd_) == c) (pubsub ? sub_ : cmd_).reset();
           retry_later(pubsub);
@@ -353,21 +371,27 @@ void RedisClient::connect(bool pubsub) {
 
 void RedisClient::on_connected(bool pubsub, std::shared_ptr<Connection> c) {
   ++counters_.connects;
+  c->keepalive();
   auto alive = std::weak_ptr<bool>(alive_);
   auto after_auth = [this, pubsub, c, alive] {
     if (pubsub) {
-      sub_backoff_.reset();
+      // The backoff resets once a SUBSCRIBE is confirmed (resubscribe), so
+      // a server that refuses the subscription is not hammered.
+      c->set_up = true;
       sub_ready_ = true;
       resubscribe();
       return;
     }
     auto selected = [this, c, alive](const redisReply* r) {
       if (alive.expired() || !started_) return;
-      if (!r || r->type == REDIS_REPLY_ERROR) {
-        log::error("redis SELECT failed", {{"db", url_.db}, {"error", r ? std::string(r->str, r->len) : "no reply"}});
+      if (!r) return;  // the connection went: on_lost handles it
+      if (r->type == REDIS_REPLY_ERROR) {
+        log::error("redis SELECT failed", {{"db", url_.db}, {"error", std::string(r->str, r->len)}});
         return drop_and_retry(false, c);
       }
+      c->set_up = true;
       cmd_backoff_.reset();
+      consecutive_timeouts_ = 0;
       set_ready(true);
     };
     if (url_.db != 0) c->send({"SELECT", std::to_string(url_.db)}, selected);
@@ -379,9 +403,10 @@ void RedisClient::on_connected(bool pubsub, std::shared_ptr<Connection> c) {
   auth.push_back(url_.password);
   c->send(auth, [this, c, pubsub, alive, after_auth](const redisReply* r) {
     if (alive.expired() || !started_) return;
-    if (!r || r->type == REDIS_REPLY_ERROR) {
+    if (!r) return;  // the connection went: on_lost handles it
+    if (r->type == REDIS_REPLY_ERROR) {
       ++counters_.auth_failures;
-      log::error("redis AUTH refused", {{"host", url_.host}, {"error", r ? std::string(r->str, r->len) : "no reply"}});
+      log::error("redis AUTH refused", {{"host", url_.host}, {"error", std::string(r->str, r->len)}});
       return drop_and_retry(pubsub, c);
     }
     after_auth();
@@ -425,7 +450,10 @@ void RedisClient::set_ready(bool ready) {
   if (ready_ == ready) return;
   ready_ = ready;
   if (ready) log::info("redis ready", {{"host", url_.host}, {"port", url_.port}, {"db", url_.db}});
-  if (on_ready_) on_ready_(ready);
+  // Not from inside a hiredis callback (set_ready(true) runs in one).
+  if (on_ready_) asio::post(io_, [this, ready, alive = std::weak_ptr<bool>(alive_)] {
+    if (!alive.expired() && on_ready_) on_ready_(ready);
+  });
 }
 
 void RedisClient::command(std::vector<std::string> args, Done done) {
@@ -442,13 +470,24 @@ void RedisClient::command(std::vector<std::string> args, Done done) {
   auto alive = std::weak_ptr<bool>(alive_);
   p.timer->async_wait([this, id, alive](boost::system::error_code ec) {
     if (ec || alive.expired()) return;
-    if (pending_.contains(id)) ++counters_.timeouts;
+    if (!pending_.contains(id)) return;
+    ++counters_.timeouts;
     finish(id, fail(std::string("timeout")));
+    // A connection that answers nothing three times running is presumed
+    // dead (a silent network path): drop it and reconnect.
+    if (++consecutive_timeouts_ >= 3 && cmd_) {
+      log::warn("redis not answering: reconnecting", {{"host", url_.host}, {"port", url_.port}});
+      consecutive_timeouts_ = 0;
+      auto c = cmd_;
+      c->close();
+      on_lost(false);
+    }
   });
   ++counters_.commands;
   cmd_->send(args, [this, id, alive](const redisReply* r) {
     if (alive.expired()) return;
     if (!r) return finish(id, fail(std::string("connection lost")));
+    consecutive_timeouts_ = 0;
     RedisValue v = convert(r);
     // A reply may come from inside hiredis' read: run `done` outside it.
     asio::post(io_, [this, id, alive, v = std::move(v)]() mutable {
@@ -485,8 +524,11 @@ void RedisClient::subscribe(const std::string& channel, MessageHandler handler) 
 }
 
 void RedisClient::unsubscribe(const std::string& channel) {
-  channels_.erase(channel);
-  if (sub_ready_ && sub_) sub_->send({"UNSUBSCRIBE", channel}, [](const redisReply*) {});
+  if (channels_.erase(channel) == 0) return;
+  // hiredis 0.14 expects no callback for UNSUBSCRIBE (the confirmation goes
+  // to the channel's subscribe callback); one for a channel it does not
+  // know would trip its reply bookkeeping, hence the check above.
+  if (sub_ready_ && sub_) sub_->unsubscribe(channel);
 }
 
 // A new pub/sub connection: one handler for it (hiredis calls it for every
@@ -498,9 +540,14 @@ void RedisClient::resubscribe() {
   auto alive = std::weak_ptr<bool>(alive_);
   sub_handler_ = std::make_shared<std::function<void(const redisReply*)>>([this, alive](const redisReply* r) {
     if (!r || alive.expired()) return;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 && r->element[0]->type == REDIS_REPLY_STRING &&
+        std::string_view(r->element[0]->str, r->element[0]->len) == "subscribe") {
+      sub_backoff_.reset();  // the server took the subscription
+      return;
+    }
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_STRING ||
         r->element[1]->type != REDIS_REPLY_STRING || r->element[2]->type != REDIS_REPLY_STRING)
-      return;  // subscribe / unsubscribe confirmations
+      return;  // unsubscribe confirmations
     if (std::string_view(r->element[0]->str, r->element[0]->len) != "message") return;
     std::string channel(r->element[1]->str, r->element[1]->len);
     std::string message(r->element[2]->str, r->element[2]->len);

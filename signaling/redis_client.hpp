@@ -158,6 +158,7 @@ class RedisClient {
   std::shared_ptr<std::function<void(const ::redisReply*)>> sub_handler_;
   std::function<void(bool)> on_ready_;
   uint64_t next_id_ = 1;
+  int consecutive_timeouts_ = 0;
   std::map<uint64_t, Pending> pending_;
   std::map<std::string, MessageHandler> channels_;
   RedisCounters counters_;

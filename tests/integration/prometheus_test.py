@@ -167,6 +167,10 @@ def main():
         print(f"Prometheus: rate(sfu_rtp_packets_forwarded_total[5s]) mid-run {mid_rate:.1f}/s, "
               f"increase over the run {increase:.0f}, join->connected count {connected}, "
               f"join->first packet count {first_media}, p50 {p50}")
+        worker_cpu = sum(query(base, "sfu_worker_cpu_seconds_total"))
+        print(f"Prometheus: sfu_worker_cpu_seconds_total {worker_cpu:.3f} s after the run")
+        if worker_cpu <= 0:
+            problems.append("sfu_worker_cpu_seconds_total is zero after a run")
         if mid_rate <= 0:
             problems.append("rate(sfu_rtp_packets_forwarded_total) was zero during the run")
         if received <= 0 or abs(increase - received) > 0.10 * received:

@@ -39,10 +39,12 @@ class EchoHandler : public WorkerHandler {
   }
   std::optional<Instant> poll_timeout() const override { return deadline; }
   void on_tcp_closed(Worker&, uint32_t) override { tcp_closed.fetch_add(1); }
+  void publish_metrics(Instant) override { publications.fetch_add(1); }
 
   std::atomic<int> received{0};
   std::atomic<int> timeouts{0};
   std::atomic<int> tcp_closed{0};
+  std::atomic<int> publications{0};
   std::optional<Instant> deadline;
   Duration fired_late_by{};
 };
@@ -204,6 +206,21 @@ TEST(Worker, TimerFiresAtHandlerDeadline) {
   EXPECT_GE(Clock::now() - start, milliseconds(30));
   w.stop();
   EXPECT_LT(handler->fired_late_by, milliseconds(200));
+}
+
+// /metrics reads what the worker publishes once a second; an idle loop (no
+// timer asked for, no packets) must still publish, or a room closed just
+// after a publication would stay on /metrics.
+TEST(Worker, IdleLoopStillPublishesItsMetricsEverySecond) {
+  auto* handler = new EchoHandler;
+  Worker w(WorkerConfig{}, std::unique_ptr<WorkerHandler>(handler));
+  w.start();
+  w.post([](Worker&) {});
+  for (int i = 0; i < 500 && handler->publications.load() < 3; ++i) std::this_thread::sleep_for(milliseconds(10));
+  EXPECT_GE(handler->publications.load(), 3);
+  EXPECT_GE(w.loop_sample().loop.tasks, 1u);
+  EXPECT_GT(w.cpu_seconds(), 0.0);
+  w.stop();
 }
 
 TEST(Worker, BindConflictThrowsWithAddress) {

@@ -264,6 +264,54 @@ TEST(RedisClient, PubSubDeliversMessages) {
   ASSERT_TRUE(run_until(io, [&] { return got.back() == std::pair<std::string, std::string>{"room:b", "b!"}; }));
 }
 
+TEST(RedisClient, UnsubscribingTwiceOrAnUnknownChannelIsHarmless) {
+  const uint16_t port = free_port();
+  RedisServer server(port);
+  server.start();
+  boost::asio::io_context io;
+  RedisClient c(io, url_for(port), fast());
+  int got = 0;
+  c.subscribe("x", [&](const std::string&, const std::string&) { ++got; });
+  c.subscribe("y", [&](const std::string&, const std::string&) { ++got; });
+  c.start();
+  ASSERT_TRUE(run_until(io, [&] {
+    auto r = call(io, c, {"PUBLISH", "x", "1"});
+    return r && *r && (*r)->integer == 1;
+  }));
+  c.unsubscribe("x");
+  c.unsubscribe("x");
+  c.unsubscribe("never-subscribed");
+  ASSERT_TRUE(run_until(io, [&] {
+    auto r = call(io, c, {"PUBLISH", "x", "2"});
+    return r && *r && (*r)->integer == 0;
+  }));
+  auto still = call(io, c, {"PUBLISH", "y", "3"});
+  ASSERT_TRUE(still && *still);
+  EXPECT_EQ((*still)->integer, 1);
+  EXPECT_TRUE(run_until(io, [&] { return got >= 2; }));
+}
+
+TEST(RedisClient, AConnectionThatStopsAnsweringIsReplaced) {
+  const uint16_t port = free_port();
+  RedisServer server(port);
+  server.start();
+  boost::asio::io_context io;
+  auto o = fast();
+  o.command_timeout = 100ms;
+  RedisClient c(io, url_for(port), o);
+  c.start();
+  ASSERT_TRUE(run_until(io, [&] { return c.ready(); }));
+  int failed = 0;
+  for (int i = 0; i < 3; ++i) c.command({"BLPOP", "nothing", "2"}, [&](RedisReply r) { failed += !r; });
+  ASSERT_TRUE(run_until(io, [&] { return failed == 3; }));
+  EXPECT_EQ(c.counters().timeouts, 3u);
+  EXPECT_GE(c.counters().disconnects, 1u);  // dropped after three timeouts in a row
+  ASSERT_TRUE(run_until(io, [&] { return c.ready(); }));
+  auto echo = call(io, c, {"ECHO", "fresh"});
+  ASSERT_TRUE(echo && *echo);
+  EXPECT_EQ((*echo)->str, "fresh");
+}
+
 TEST(RedisClient, ReconnectsAndResubscribesAfterRedisRestarts) {
   const uint16_t port = free_port();
   RedisServer server(port);
