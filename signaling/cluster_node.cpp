@@ -110,7 +110,7 @@ Result<NodeInfo, std::string> node_info_from_json(const Json& j) {
 
 ClusterNode::ClusterNode(boost::asio::io_context& io, RedisClient& redis, NodeInfo self,
                          std::function<void(NodeInfo&)> load)
-    : io_(io), redis_(redis), self_(std::move(self)), instance_(random_instance()), load_(std::move(load)), timer_(io) {}
+    : redis_(redis), self_(std::move(self)), instance_(random_instance()), load_(std::move(load)), timer_(io) {}
 
 void ClusterNode::start() {
   if (started_) return;

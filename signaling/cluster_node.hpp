@@ -87,7 +87,6 @@ class ClusterNode {
   void beat();
   void refresh();
 
-  boost::asio::io_context& io_;
   RedisClient& redis_;
   NodeInfo self_;
   std::string instance_;
