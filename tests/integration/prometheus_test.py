@@ -31,6 +31,9 @@ import time
 import urllib.parse
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sfu_client  # noqa: E402
+
 RUN_SECONDS = 12
 
 
@@ -43,25 +46,6 @@ def free_port():
 def http_get(url, timeout=5):
     with urllib.request.urlopen(url, timeout=timeout) as r:
         return r.status, r.read().decode()
-
-
-def start_sfu(sfu, metrics_port):
-    proc = subprocess.Popen([sfu, "--listen", "127.0.0.1:0", "--rtc-listen", "127.0.0.1:0", "--workers", "1",
-                             "--metrics-listen", f"127.0.0.1:{metrics_port}"],
-                            stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
-        if m:
-            log = []
-            threading.Thread(target=lambda: log.extend(proc.stderr), daemon=True).start()
-            proc.log = log
-            return proc, int(m.group(1))
-    proc.kill()
-    raise RuntimeError("sfu did not announce its port")
 
 
 def start_prometheus(workdir, target):
@@ -129,7 +113,8 @@ def main():
         return 1
     workdir = tempfile.mkdtemp(prefix="sfu-prom-")
     metrics_port = free_port()
-    sfu_proc, port = start_sfu(sfu, metrics_port)
+    server = sfu_client.start_sfu(sfu, "--metrics-listen", f"127.0.0.1:{metrics_port}", workers=1)
+    port = server.port
     prom = None
     problems = []
     try:
@@ -211,13 +196,13 @@ def main():
     finally:
         if prom:
             stop(prom, signal.SIGTERM)
-        stop(sfu_proc)
+        rc = server.stop(signal.SIGINT)
         shutil.rmtree(workdir, ignore_errors=True)
-    if sfu_proc.returncode not in (0, None):
-        problems.append(f"sfu exited with {sfu_proc.returncode}")
+    if rc != 0:
+        problems.append(f"sfu {server.exit_description()}")
     if problems:
         print("FAIL: " + "; ".join(problems))
-        sys.stderr.write("".join(sfu_proc.log[-50:]))
+        sys.stderr.write(server.log_tail(50))
         return 1
     print("OK")
     return 0
