@@ -265,7 +265,7 @@ class AdminTestCase(unittest.TestCase):
                 self.fail(f"{subscriber.identity}: consumers not negotiated: {view}")
             await asyncio.sleep(0.05)
 
-    def audit_lines(self, timeout=2.0, predicate=None):
+    def audit_lines(self, timeout=10.0, predicate=None):
         """The log's admin audit lines (event "admin") as dicts of their fields."""
         deadline = time.monotonic() + timeout
         while True:

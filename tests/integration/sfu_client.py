@@ -574,7 +574,7 @@ def start_sfu(path, *args, env=None, workers=2, timeout=30.0):
                              "--workers", str(workers), *args],
                             stderr=subprocess.PIPE, text=True, errors="replace",
                             env={**os.environ, **(env or {})})
-    sfu = Sfu(proc, collections.deque(maxlen=400))
+    sfu = Sfu(proc, collections.deque(maxlen=4000))
     announced = threading.Event()
 
     def drain():
