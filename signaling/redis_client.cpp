@@ -307,6 +307,8 @@ void RedisClient::stop() {
   if (cmd_) std::exchange(cmd_, nullptr)->close();
   if (sub_) std::exchange(sub_, nullptr)->close();
   ready_ = sub_ready_ = sub_active_ = false;
+  unsubscribing_.clear();
+  for (auto& [channel, c] : channels_) c.confirmed = false;
   auto pending = std::move(pending_);
   pending_.clear();
   for (auto& [id, p] : pending) {
@@ -431,6 +433,8 @@ void RedisClient::on_lost(bool pubsub) {
   if (pubsub) {
     sub_.reset();
     sub_ready_ = false;
+    unsubscribing_.clear();
+    for (auto& [channel, c] : channels_) c.confirmed = false;
   } else {
     cmd_.reset();
     set_ready(false);
@@ -512,15 +516,25 @@ void RedisClient::finish(uint64_t id, RedisReply reply) {
   asio::post(io_, [done = std::move(p.done), reply = std::move(reply)]() mutable { done(std::move(reply)); });
 }
 
-void RedisClient::subscribe(const std::string& channel, MessageHandler handler) {
+void RedisClient::subscribe(const std::string& channel, MessageHandler handler, std::function<void()> subscribed) {
   const bool fresh = !channels_.contains(channel);
-  channels_[channel] = std::move(handler);
+  Channel& c = channels_[channel];
+  c.on_message = std::move(handler);
+  c.on_subscribed = std::move(subscribed);
+  if (!fresh && c.confirmed && c.on_subscribed) {
+    auto alive = std::weak_ptr<bool>(alive_);
+    asio::post(io_, [this, alive, channel] {
+      if (alive.expired()) return;
+      auto it = channels_.find(channel);
+      if (it != channels_.end() && it->second.confirmed && it->second.on_subscribed) it->second.on_subscribed();
+    });
+  }
   if (!started_) return;
   if (!sub_active_) {
     sub_active_ = true;
     return connect(true);
   }
-  if (sub_ready_ && sub_ && fresh) sub_->subscribe(channel, sub_handler_.get());
+  if (sub_ready_ && sub_ && fresh && !unsubscribing_.contains(channel)) sub_->subscribe(channel, sub_handler_.get());
 }
 
 void RedisClient::unsubscribe(const std::string& channel) {
@@ -528,7 +542,15 @@ void RedisClient::unsubscribe(const std::string& channel) {
   // hiredis 0.14 expects no callback for UNSUBSCRIBE (the confirmation goes
   // to the channel's subscribe callback); one for a channel it does not
   // know would trip its reply bookkeeping, hence the check above.
-  if (sub_ready_ && sub_) sub_->unsubscribe(channel);
+  if (sub_ready_ && sub_ && !unsubscribing_.contains(channel)) {
+    sub_->unsubscribe(channel);
+    unsubscribing_.insert(channel);
+  }
+}
+
+bool RedisClient::subscribed(const std::string& channel) const {
+  auto it = channels_.find(channel);
+  return it != channels_.end() && it->second.confirmed;
 }
 
 // A new pub/sub connection: one handler for it (hiredis calls it for every
@@ -537,29 +559,44 @@ void RedisClient::unsubscribe(const std::string& channel) {
 // client is destroyed), then SUBSCRIBE for every channel.
 void RedisClient::resubscribe() {
   if (!sub_) return;
+  unsubscribing_.clear();
+  for (auto& [channel, c] : channels_) c.confirmed = false;
   auto alive = std::weak_ptr<bool>(alive_);
   sub_handler_ = std::make_shared<std::function<void(const redisReply*)>>([this, alive](const redisReply* r) {
     if (!r || alive.expired()) return;
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 && r->element[0]->type == REDIS_REPLY_STRING &&
-        std::string_view(r->element[0]->str, r->element[0]->len) == "subscribe") {
-      sub_backoff_.reset();  // the server took the subscription
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_STRING ||
+        r->element[1]->type != REDIS_REPLY_STRING)
+      return;
+    const std::string_view kind(r->element[0]->str, r->element[0]->len);
+    std::string channel(r->element[1]->str, r->element[1]->len);
+    if (kind == "subscribe" || kind == "unsubscribe") {
+      if (kind == "subscribe") sub_backoff_.reset();  // the server took the subscription
+      asio::post(io_, [this, alive, subscribe = kind == "subscribe", channel = std::move(channel)] {
+        if (alive.expired() || !sub_) return;
+        auto it = channels_.find(channel);
+        if (!subscribe) {
+          unsubscribing_.erase(channel);
+          // Wanted again meanwhile: subscribe now that hiredis forgot it.
+          if (it != channels_.end() && sub_ready_) sub_->subscribe(channel, sub_handler_.get());
+          return;
+        }
+        if (it == channels_.end() || unsubscribing_.contains(channel)) return;
+        it->second.confirmed = true;
+        if (it->second.on_subscribed) it->second.on_subscribed();
+      });
       return;
     }
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_STRING ||
-        r->element[1]->type != REDIS_REPLY_STRING || r->element[2]->type != REDIS_REPLY_STRING)
-      return;  // unsubscribe confirmations
-    if (std::string_view(r->element[0]->str, r->element[0]->len) != "message") return;
-    std::string channel(r->element[1]->str, r->element[1]->len);
+    if (kind != "message" || r->element[2]->type != REDIS_REPLY_STRING) return;
     std::string message(r->element[2]->str, r->element[2]->len);
     asio::post(io_, [this, alive, channel = std::move(channel), message = std::move(message)] {
       if (alive.expired()) return;
       auto it = channels_.find(channel);
       if (it == channels_.end()) return;
       ++counters_.messages;
-      it->second(channel, message);
+      it->second.on_message(channel, message);
     });
   });
-  for (const auto& [channel, h] : channels_) sub_->subscribe(channel, sub_handler_.get());
+  for (const auto& [channel, c] : channels_) sub_->subscribe(channel, sub_handler_.get());
 }
 
 }  // namespace sfu::signaling

@@ -31,6 +31,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -123,8 +124,13 @@ class RedisClient {
   void command(std::vector<std::string> args, Done done);
   // Messages published on `channel` from now on (and again after every
   // reconnect). One handler per channel; subscribing again replaces it.
-  void subscribe(const std::string& channel, MessageHandler handler);
+  // `subscribed` runs each time Redis confirms the subscription (the first
+  // time, and after every reconnect: messages published before that moment
+  // were not delivered, so a caller resynchronises there).
+  void subscribe(const std::string& channel, MessageHandler handler, std::function<void()> subscribed = {});
   void unsubscribe(const std::string& channel);
+  // Redis has confirmed the subscription on the current connection.
+  bool subscribed(const std::string& channel) const;
 
   const RedisCounters& counters() const { return counters_; }
 
@@ -160,7 +166,16 @@ class RedisClient {
   uint64_t next_id_ = 1;
   int consecutive_timeouts_ = 0;
   std::map<uint64_t, Pending> pending_;
-  std::map<std::string, MessageHandler> channels_;
+  struct Channel {
+    MessageHandler on_message;
+    std::function<void()> on_subscribed;
+    bool confirmed = false;
+  };
+  std::map<std::string, Channel> channels_;
+  // UNSUBSCRIBE sent, confirmation not seen: a SUBSCRIBE for the channel
+  // waits for it (hiredis drops the channel's callback on that
+  // confirmation, which would orphan a SUBSCRIBE sent in between).
+  std::set<std::string> unsubscribing_;
   RedisCounters counters_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -291,6 +291,46 @@ TEST(RedisClient, UnsubscribingTwiceOrAnUnknownChannelIsHarmless) {
   EXPECT_TRUE(run_until(io, [&] { return got >= 2; }));
 }
 
+// `subscribed` runs when Redis confirms, and again after a reconnect; a
+// channel unsubscribed and wanted again at once (before Redis confirmed the
+// UNSUBSCRIBE) still gets its messages.
+TEST(RedisClient, SubscriptionsAreConfirmedAndSurviveUnsubscribeResubscribe) {
+  const uint16_t port = free_port();
+  RedisServer server(port);
+  server.start();
+  boost::asio::io_context io;
+  RedisClient c(io, url_for(port), fast());
+  int confirmations = 0, messages = 0;
+  auto on_message = [&](const std::string&, const std::string&) { ++messages; };
+  c.subscribe("room", on_message, [&] { ++confirmations; });
+  EXPECT_FALSE(c.subscribed("room"));
+  c.start();
+  ASSERT_TRUE(run_until(io, [&] { return confirmations == 1; }));
+  EXPECT_TRUE(c.subscribed("room"));
+  // Confirmed means delivered: the first PUBLISH after it reaches us.
+  auto r = call(io, c, {"PUBLISH", "room", "1"});
+  ASSERT_TRUE(r && *r);
+  EXPECT_EQ((*r)->integer, 1);
+  ASSERT_TRUE(run_until(io, [&] { return messages == 1; }));
+
+  for (int round = 0; round < 20; ++round) {
+    c.unsubscribe("room");
+    c.subscribe("room", on_message, [&] { ++confirmations; });
+  }
+  ASSERT_TRUE(run_until(io, [&] { return c.subscribed("room"); }));
+  r = call(io, c, {"PUBLISH", "room", "2"});
+  ASSERT_TRUE(r && *r);
+  EXPECT_EQ((*r)->integer, 1);
+  ASSERT_TRUE(run_until(io, [&] { return messages == 2; }));
+
+  const int before = confirmations;
+  server.kill(SIGKILL);
+  ASSERT_TRUE(run_until(io, [&] { return !c.subscribed("room"); }));
+  server.start();
+  ASSERT_TRUE(run_until(io, [&] { return confirmations == before + 1; }));
+  EXPECT_TRUE(c.subscribed("room"));
+}
+
 TEST(RedisClient, AConnectionThatStopsAnsweringIsReplaced) {
   const uint16_t port = free_port();
   RedisServer server(port);
