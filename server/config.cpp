@@ -210,6 +210,7 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
   if (const char* v = getenv_fn("SFU_METRICS_LISTEN"); v && *v) parse_metrics_listen(v, config);
   if (const char* v = getenv_fn("SFU_REDIS_URL"); v && *v) config.redis_url = parse_redis_flag(v, "SFU_REDIS_URL");
   if (const char* v = getenv_fn("SFU_NODE_ID"); v && *v) config.node_id = parse_node_id(v, "SFU_NODE_ID");
+  if (const char* v = getenv_fn("SFU_CLUSTER_SECRET"); v && *v) config.cluster_secret = v;
   bool announce_from_flags = false;
 
   for (size_t i = 0; i < args.size(); ++i) {
@@ -268,6 +269,8 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
       config.redis_url = parse_redis_flag(next(), "--redis");
     } else if (a == "--node-id") {
       config.node_id = parse_node_id(next(), "--node-id");
+    } else if (a == "--cluster-secret") {
+      config.cluster_secret = next();
     } else if (a == "--check-config") {
       next();  // read above
       config.check_config = true;
@@ -344,6 +347,8 @@ std::string usage() {
          "                        (redis://[[user]:password@]host[:port][/db]; env SFU_REDIS_URL)\n"
          "  --node-id ID          this node's id in the cluster (default: host name and port;\n"
          "                        env SFU_NODE_ID)\n"
+         "  --cluster-secret S    key of the HMAC on every message between nodes: the same on every\n"
+         "                        node, at least 16 bytes; required with --redis (env SFU_CLUSTER_SECRET)\n"
          "  --check-config FILE   read FILE as --config does, with the environment and the other flags,\n"
          "                        check it without binding anything, print the effective settings\n"
          "                        (secrets masked) and exit: 0 if valid, 2 with the key and line if not\n"

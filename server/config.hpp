@@ -39,6 +39,10 @@ struct Config {
   // the host name and the signaling port).
   std::string redis_url;
   std::string node_id;
+  // The key of the HMAC on every message between nodes (--cluster-secret,
+  // SFU_CLUSTER_SECRET, cluster.secret); required in cluster mode, the same
+  // on every node, at least 16 bytes.
+  std::string cluster_secret;
   bool check_config = false;                    // --check-config FILE: validate, print, exit
   bool show_help = false;
   bool show_version = false;

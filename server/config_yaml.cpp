@@ -182,7 +182,8 @@ void apply_yaml(const std::string& text, Config& c) {
   if (root["log"]) apply_log(root["log"], c);
   if (root["metrics"]) apply_metrics(root["metrics"], c);
   if (const auto cl = root["cluster"]) {
-    check_keys(cl, {"redis_url", "node_id"}, "cluster.");
+    check_keys(cl, {"redis_url", "node_id", "secret"}, "cluster.");
+    if (const auto secret = cl["secret"]) c.cluster_secret = scalar(secret, "cluster.secret");
     if (const auto url = cl["redis_url"]) {
       c.redis_url = scalar(url, "cluster.redis_url");
       if (!c.redis_url.empty() && !c.redis_url.starts_with("redis://"))
@@ -269,6 +270,7 @@ std::string effective_settings(const Config& c) {
   if (const auto at = redis.rfind('@'); at != std::string::npos) redis = "redis://" + std::string(kMasked) + redis.substr(at);
   out << YAML::Key << "redis_url" << YAML::Value << redis;
   out << YAML::Key << "node_id" << YAML::Value << c.node_id;
+  out << YAML::Key << "secret" << YAML::Value << (c.cluster_secret.empty() ? std::string() : std::string(kMasked));
   out << YAML::EndMap;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

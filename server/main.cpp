@@ -25,6 +25,7 @@
 #include "server/worker_pool.hpp"
 #include "signaling/auth.hpp"
 #include "signaling/cluster_node.hpp"
+#include "signaling/cluster_rooms.hpp"
 #include "signaling/redis_client.hpp"
 #include "signaling/front.hpp"
 #include "signaling/hub.hpp"
@@ -38,6 +39,10 @@ void check_cluster(const sfu::server::Config& config) {
   if (config.redis_url.empty()) return;
   if (auto url = sfu::signaling::parse_redis_url(config.redis_url); !url)
     throw sfu::server::ConfigError("--redis: " + url.error());
+  if (config.cluster_secret.size() < 16)
+    throw sfu::server::ConfigError(
+        "cluster mode needs --cluster-secret (SFU_CLUSTER_SECRET, cluster.secret) of at least 16 bytes, the same on "
+        "every node: it signs every message between nodes");
 }
 
 // The node's name in sfu_node_info: the host name.
@@ -100,6 +105,7 @@ int run(const sfu::server::Config& config) {
   // Cluster mode (--redis): the Redis client and this node's registry entry.
   std::unique_ptr<sfu::signaling::RedisClient> redis;
   std::unique_ptr<sfu::signaling::ClusterNode> cluster;
+  std::unique_ptr<sfu::signaling::ClusterRooms> cluster_rooms;
   if (!config.redis_url.empty()) {
     fc.not_ready = [&]() -> std::string {
       if (!redis || !redis->ready()) return "redis unavailable";
@@ -108,7 +114,10 @@ int run(const sfu::server::Config& config) {
       return {};
     };
     fc.cluster = [&] { return cluster->to_json(); };
-    fc.extra_metrics = [&](sfu::server::Exposition& x) { sfu::signaling::cluster_metrics(x, *redis, *cluster); };
+    fc.extra_metrics = [&](sfu::server::Exposition& x) {
+      sfu::signaling::cluster_metrics(x, *redis, *cluster);
+      sfu::signaling::cluster_rooms_metrics(x, *cluster_rooms);
+    };
   }
   sfu::signaling::Front front(io, fc, &hub);
   if (!config.redis_url.empty()) {
@@ -135,6 +144,8 @@ int run(const sfu::server::Config& config) {
       n.worker_cpu.clear();
       for (size_t i = 0; i < media.worker_count(); ++i) n.worker_cpu.push_back(media.worker_metrics(i).cpu_seconds);
     });
+    cluster_rooms = std::make_unique<sfu::signaling::ClusterRooms>(io, *redis, *cluster, hub.rooms(), config.cluster_secret);
+    cluster_rooms->start();
     redis->start();
     cluster->start();
     sfu::log::info("cluster mode", {{"node", self.id}, {"redis", url->host + ":" + std::to_string(url->port)}});
@@ -156,6 +167,7 @@ int run(const sfu::server::Config& config) {
     front.stop();
     // Leave the registry at once (others need not wait for the TTL), then
     // let go of Redis so io.run() can return.
+    if (cluster_rooms) cluster_rooms->stop();
     if (cluster) cluster->leave([&] { redis->stop(); });
   };
   std::function<void()> check_drain = [&] {

@@ -71,6 +71,12 @@ Grants read_grants(const Json& claims) {
 
 }  // namespace
 
+std::string hmac_sha256(std::string_view key, std::string_view data) { return hmac(EVP_sha256(), key, data); }
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
 std::string base64url_encode(std::string_view bytes) { return encode(bytes, true); }
 std::string base64_encode(std::string_view bytes) { return encode(bytes, false); }
 
@@ -124,7 +130,7 @@ Result<Identity, AuthError> Authenticator::authenticate(std::string_view token, 
     key = config_.keys.begin();
   if (key == config_.keys.end()) return fail(AuthError::unknown_key);
   const std::string expected = hmac(EVP_sha256(), key->second, token.substr(0, d2));
-  if (expected.size() != signature->size() || CRYPTO_memcmp(expected.data(), signature->data(), expected.size()) != 0)
+  if (!constant_time_equal(expected, *signature))
     return fail(AuthError::bad_signature);
   auto number = [&](const char* k) -> std::optional<int64_t> {
     auto it = claims.find(k);

@@ -73,6 +73,10 @@ struct TurnCredentials {
 TurnCredentials turn_credentials(std::string_view secret, std::string_view identity, int64_t now, int64_t ttl_seconds);
 
 std::string base64url_encode(std::string_view bytes);
+// HMAC-SHA256(key, data), raw 32 bytes.
+std::string hmac_sha256(std::string_view key, std::string_view data);
+// Equal bytes, in time independent of where they differ.
+bool constant_time_equal(std::string_view a, std::string_view b);
 std::optional<std::string> base64url_decode(std::string_view text);
 std::string base64_encode(std::string_view bytes);
 

@@ -186,6 +186,7 @@ void ClusterNode::refresh() {
       if (std::none_of(nodes.begin(), nodes.end(), [&](const NodeInfo& n) { return o.id == n.id; }))
         log::warn("cluster node gone", {{"node", o.id}, {"url", o.url}});
     nodes_ = std::move(nodes);
+    if (on_nodes_) on_nodes_(nodes_);
   });
 }
 

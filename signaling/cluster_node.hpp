@@ -77,6 +77,10 @@ class ClusterNode {
   // Another live process holds this node's id.
   bool collision() const { return collision_; }
   const std::string& id() const { return self_.id; }
+  // This process's random instance (a restarted node has a new one).
+  const std::string& instance() const { return instance_; }
+  // Called after each successful read of the live nodes.
+  void on_nodes(std::function<void(const std::vector<NodeInfo>&)> f) { on_nodes_ = std::move(f); }
   // The live nodes as of the last refresh (this one included once registered).
   const std::vector<NodeInfo>& nodes() const { return nodes_; }
   // GET /cluster: {"self": id, "registered": bool, "nodes": [NodeInfo...]}.
@@ -95,6 +99,7 @@ class ClusterNode {
   std::chrono::steady_clock::time_point last_refresh_{};
   bool started_ = false, collision_ = false;
   std::vector<NodeInfo> nodes_;
+  std::function<void(const std::vector<NodeInfo>&)> on_nodes_;
   ClusterCounters counters_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

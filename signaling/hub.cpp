@@ -71,7 +71,7 @@ void Hub::on_media_event(server::RoomId room_id, const server::MediaEvent& event
       Json params = Json::object();
       params["peerId"] = p->peer_id;
       params["audioLevel"] = s->audio_level;
-      room->broadcast("activeSpeaker", params);
+      room->announce("activeSpeaker", params);
     }
     return;
   }

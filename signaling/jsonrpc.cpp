@@ -32,10 +32,7 @@ bool valid_id(const Json& id) { return id.is_number_integer() || id.is_number_un
 
 }  // namespace
 
-RpcParsed parse_request(std::string_view text) {
-  // Depth is bounded by nlohmann's recursive parser only through the frame
-  // size limit (64 KiB), which caps nesting at ~32k levels; refuse deep
-  // nesting before parsing so hostile frames cannot exhaust the stack.
+size_t json_nesting_depth(std::string_view text) {
   size_t depth = 0, max_depth = 0;
   bool in_string = false, escaped = false;
   for (char c : text) {
@@ -49,7 +46,11 @@ RpcParsed parse_request(std::string_view text) {
     else if (c == '{' || c == '[') max_depth = std::max(max_depth, ++depth);
     else if ((c == '}' || c == ']') && depth > 0) --depth;
   }
-  if (max_depth > 64) return failure(RpcCode::invalid_request, "JSON nested deeper than 64 levels");
+  return max_depth;
+}
+
+RpcParsed parse_request(std::string_view text) {
+  if (json_nesting_depth(text) > kMaxJsonDepth) return failure(RpcCode::invalid_request, "JSON nested deeper than 64 levels");
 
   Json doc = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return failure(RpcCode::parse_error, "frame is not valid JSON");

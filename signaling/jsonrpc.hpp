@@ -33,6 +33,12 @@ enum class RpcCode : int {
   unavailable = 5003,
 };
 
+// How deep `text` nests objects and arrays (outside strings). nlohmann's
+// parser and dump recurse, and a 64 KiB frame could nest ~32k levels:
+// input is refused above kMaxJsonDepth before it is parsed.
+size_t json_nesting_depth(std::string_view text);
+inline constexpr size_t kMaxJsonDepth = 64;
+
 // The data.reason for a 4xxx/5xxx code (always this one), or the default
 // snake_case cause for a JSON-RPC code.
 std::string_view default_reason(RpcCode code);

@@ -34,7 +34,7 @@ void Peer::on_request(const RpcRequest& req, const Reply& reply) {
   const std::string& m = req.method;
   if (log::enabled(log::Level::debug))
     log::debug("request", {{"room", room_ ? room_->name() : ""}, {"peer", id_}, {"method", m}});
-  if (m == "join") return reply.ok(join(p));
+  if (m == "join") return join(p, reply);
   if (m == "publish") return publish(p, reply);
   if (m == "subscriberAnswer") return subscriber_answer(p, reply);
   if (m == "subscribe") return reply.ok(subscribe(p, true));
@@ -62,8 +62,11 @@ void Peer::require_grant(bool granted, const char* what) const {
   if (!granted) throw RpcError{RpcCode::forbidden, std::string("token lacks the ") + what + " grant"};
 }
 
-Json Peer::join(const Json& params) {
-  if (room_ || left_) throw_error(RpcCode::bad_state, "already joined");
+// In cluster mode the room's remote state must be known before the join
+// result lists it: the first join of a room on this node waits for the
+// room's subscription and directory (cluster_rooms.hpp), later ones do not.
+void Peer::join(const Json& params, const Reply& reply) {
+  if (room_ || left_ || joining_) throw_error(RpcCode::bad_state, "already joined");
   const auto requested_at = std::chrono::steady_clock::now();
   std::string room_name = optional_string(params, "room").value_or(ctx_.query_room);
   if (!valid_room_name(room_name))
@@ -76,28 +79,60 @@ Json Peer::join(const Json& params) {
 
   auto identity = ctx_.auth.authenticate(token, room_name, unix_now());
   if (!identity) throw RpcError{RpcCode::unauthorized, std::string(to_string(identity.error()))};
-  grants_ = identity->grants;
 
   Room* room = ctx_.rooms.get_or_create(room_name);
   if (!room) throw RpcError{RpcCode::unavailable, "this node is at its room limit"};
-  if (room->peers().size() >= ctx_.rooms.limits().max_peers_per_room) {
-    ctx_.rooms.release_if_empty(room);
-    throw RpcError{RpcCode::room_full, "room is full"};
-  }
+  check_room_capacity(room);
+  if (!room->cluster()) return reply.ok(finish_join(room, *identity, name, requested_at));
+  joining_ = true;
+  room->hold();
+  RoomDirectory* rooms = &ctx_.rooms;
+  room->cluster()->when_synced(
+      *room, [this, alive = std::weak_ptr<bool>(alive_), rooms, room, identity = *identity, name, requested_at,
+              reply](bool synced) {
+        room->unhold();
+        if (alive.expired() || left_) return rooms->release_if_empty(room);
+        joining_ = false;
+        try {
+          if (!synced) throw RpcError{RpcCode::unavailable, "the cluster's room directory is unavailable"};
+          if (rooms->draining()) throw RpcError{RpcCode::unavailable, "server is draining"};
+          check_room_capacity(room);
+          reply.ok(finish_join(room, identity, name, requested_at));
+        } catch (const RpcError& e) {
+          rooms->release_if_empty(room);
+          reply.error(e);
+        }
+      });
+}
+
+// 4013 when the room (on every node) is full; frees the room if it was new.
+void Peer::check_room_capacity(Room* room) {
+  if (room->peers().size() + room->remote().peers().size() < ctx_.rooms.limits().max_peers_per_room) return;
+  ctx_.rooms.release_if_empty(room);
+  throw RpcError{RpcCode::room_full, "room is full"};
+}
+
+Json Peer::finish_join(Room* room, const Identity& identity, const std::optional<std::string>& name,
+                       std::chrono::steady_clock::time_point requested_at) {
+  grants_ = identity.grants;
   id_ = ctx_.rooms.ids().next("p");
-  name_ = name.value_or(identity->name.empty() ? id_ : identity->name);
+  name_ = name.value_or(identity.name.empty() ? id_ : identity.name);
 
   Json result = Json::object();
   result["peerId"] = id_;
-  result["room"] = room_name;
+  result["room"] = room->name();
+  // Peers and producers on other nodes (cluster mode) come flagged "remote": true.
   Json peers = Json::array();
   for (Peer* other : room->peers()) peers.push_back(Json{{"peerId", other->id()}, {"name", other->name()}});
+  for (auto& p : room->remote().peers_json()) peers.push_back(std::move(p));
   result["peers"] = peers;
   Json producers = Json::array();
   for (const auto& [pid, entry] : room->producers()) producers.push_back(entry->to_json());
+  for (auto& p : room->remote().producers_json()) producers.push_back(std::move(p));
   result["producers"] = producers;
   Json data_producers = Json::array();
   for (const auto& [id, entry] : room->data_producers()) data_producers.push_back(entry->to_json());
+  for (auto& p : room->remote().data_producers_json()) data_producers.push_back(std::move(p));
   result["dataProducers"] = data_producers;
   Json ice_servers = Json::array();
   const auto& ice = ctx_.rooms.ice_servers();
@@ -105,7 +140,7 @@ Json Peer::join(const Json& params) {
     Json entry = Json::object();
     entry["urls"] = ice.urls;
     if (!ice.turn_secret.empty()) {
-      const auto creds = turn_credentials(ice.turn_secret, identity->subject.empty() ? id_ : identity->subject,
+      const auto creds = turn_credentials(ice.turn_secret, identity.subject.empty() ? id_ : identity.subject,
                                           unix_now(), ice.credential_ttl_seconds);
       entry["username"] = creds.username;
       entry["credential"] = creds.credential;
@@ -114,14 +149,14 @@ Json Peer::join(const Json& params) {
   }
   result["iceServers"] = ice_servers;
 
-  room->broadcast("peerJoined", Json{{"peerId", id_}, {"name", name_}});
+  room->announce("peerJoined", Json{{"peerId", id_}, {"name", name_}});
   room->add_peer(this);
   room_ = room;
-  identity_ = identity->subject;
+  identity_ = identity.subject;
   joined_unix_ = unix_now();
   joined_at_ = requested_at;
   log::info("peer joined",
-            {{"room", room_name}, {"peer", id_}, {"identity", identity->subject}, {"remote", ctx_.remote_address}});
+            {{"room", room->name()}, {"peer", id_}, {"identity", identity.subject}, {"remote", ctx_.remote_address}});
   ++control_metrics().joins;
   if (auto_subscribe_ && grants_.subscribe) {
     for (const auto& [pid, entry] : room->producers()) want(entry);
@@ -138,7 +173,12 @@ Json Peer::relay(const Json& params) {
   if (data->dump().size() > 16384) throw RpcError{RpcCode::invalid_params, "data over 16384 bytes", "too_large"};
   if (to == id_) throw RpcError{RpcCode::invalid_params, "cannot relay to yourself", "invalid_params"};
   Peer* target = room_->find_peer(to);
-  if (!target) throw RpcError{RpcCode::not_found, "no such peer in this room"};
+  if (!target) {
+    // A peer on another node (cluster mode): through the room's channel.
+    if (room_->remote().has_peer(to) && room_->cluster() && room_->cluster()->relay(*room_, id_, to, *data))
+      return Json::object();
+    throw RpcError{RpcCode::not_found, "no such peer in this room"};
+  }
   Json n = Json::object();
   n["from"] = id_;
   n["data"] = *data;
@@ -206,7 +246,7 @@ void Peer::cleanup() {
   const auto data_producers = my_data_producers_;
   for (const auto& id : data_producers) close_data_producer(id);
   room_->remove_peer(this);
-  room_->broadcast("peerLeft", Json{{"peerId", id_}});
+  room_->announce("peerLeft", Json{{"peerId", id_}});
   auto& media = ctx_.rooms.media();
   if (pub_transport_) media.close_transport(room_->id(), pub_transport_->id);
   if (sub_transport_) media.close_transport(room_->id(), sub_transport_->id);

@@ -115,7 +115,10 @@ class Peer : public SessionHandler {
 
  private:
   // Methods (PROTOCOL.md "Methods").
-  Json join(const Json& params);
+  void join(const Json& params, const Reply& reply);
+  void check_room_capacity(Room* room);
+  Json finish_join(Room* room, const Identity& identity, const std::optional<std::string>& name,
+                   std::chrono::steady_clock::time_point requested_at);
   void publish(const Json& params, const Reply& reply);
   void subscriber_answer(const Json& params, const Reply& reply);
   Json subscribe(const Json& params, bool subscribe);
@@ -189,6 +192,7 @@ class Peer : public SessionHandler {
   Grants grants_;
   bool auto_subscribe_ = true;
   bool left_ = false;
+  bool joining_ = false;  // a join waits for the cluster (join())
 
   // Publisher connection.
   std::optional<server::TransportInfo> pub_transport_;

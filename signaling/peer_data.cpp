@@ -109,7 +109,7 @@ void Peer::on_data_event(const server::MediaEvent& e) {
     entry->label = opened->params.label;
     room_->data_producers()[entry->id] = entry;
     my_data_producers_.push_back(entry->id);
-    room_->broadcast("dataProducerAdded", entry->to_json());  // the owner too
+    room_->announce("dataProducerAdded", entry->to_json());  // the owner too
     for (Peer* other : room_->peers())
       if (other != this) other->on_data_producer_added(entry);
   } else if (const auto* closed = std::get_if<server::DataProducerClosedEvent>(&e)) {
@@ -141,7 +141,7 @@ void Peer::close_data_producer(const std::string& data_producer_id) {
   std::erase(my_data_producers_, data_producer_id);
   for (Peer* other : room_->peers())
     if (other != this) other->unwant_data(entry->id);
-  room_->broadcast("dataProducerRemoved", entry->to_json());
+  room_->announce("dataProducerRemoved", entry->to_json());
 }
 
 }  // namespace sfu::signaling

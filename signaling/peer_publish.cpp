@@ -284,7 +284,7 @@ void Peer::finish_publish(const sdp::SessionDescription& offer, const Reply& rep
                                  {"kind", entry->kind == server::media::MediaKind::audio ? "audio" : "video"},
                                  {"source", entry->source},
                                  {"layers", entry->simulcast.size()}});
-    room_->broadcast("producerAdded", entry->to_json(), this);
+    room_->announce("producerAdded", entry->to_json(), this);
     for (Peer* other : room_->peers())
       if (other != this) other->on_producer_added(entry);
     if (entry->admin_muted) on_producer_paused(*entry, true);  // after the publish result: muted from the start
@@ -300,7 +300,7 @@ void Peer::close_producer(const std::string& producer_id, bool notify_room) {
   std::erase_if(producer_by_mid_, [&](const auto& kv) { return kv.second == producer_id; });
   for (Peer* other : room_->peers())
     if (other != this) other->on_producer_removed(entry);
-  if (notify_room) room_->broadcast("producerRemoved", Json{{"producerId", entry->id}, {"peerId", id_}});
+  if (notify_room) room_->announce("producerRemoved", Json{{"producerId", entry->id}, {"peerId", id_}});
 }
 
 }  // namespace sfu::signaling

@@ -111,6 +111,9 @@ Json Peer::subscribe(const Json& params, bool subscribe) {
   if (ids != params.end()) {
     for (const auto& id : *ids) {
       auto p = room_->find_producer(id.get<std::string>());
+      if (!p && room_->remote().has_producer(id.get<std::string>()))
+        throw RpcError{RpcCode::not_found, "producer " + id.get<std::string>() +
+                                               " is on another node: consuming across nodes is not supported yet"};
       if (!p || p->peer_id == id_) throw RpcError{RpcCode::not_found, "unknown producer " + id.get<std::string>()};
       found.push_back(p);
     }
@@ -379,6 +382,9 @@ void Peer::update_producer_paused(ProducerEntry& entry, bool tell_owner) {
   ctx_.rooms.media().set_producer_paused(room_->id(), entry.num, pause);
   for (Peer* other : room_->peers())
     if (other != this || tell_owner) other->on_producer_paused(entry, pause);
+  if (room_->cluster())
+    room_->cluster()->local_event(*room_, pause ? "producerPaused" : "producerResumed",
+                                  Json{{"producerId", entry.id}, {"peerId", entry.peer_id}});
 }
 
 Json Peer::restart_ice() {

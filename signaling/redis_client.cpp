@@ -455,8 +455,9 @@ void RedisClient::set_ready(bool ready) {
   ready_ = ready;
   if (ready) log::info("redis ready", {{"host", url_.host}, {"port", url_.port}, {"db", url_.db}});
   // Not from inside a hiredis callback (set_ready(true) runs in one).
-  if (on_ready_) asio::post(io_, [this, ready, alive = std::weak_ptr<bool>(alive_)] {
-    if (!alive.expired() && on_ready_) on_ready_(ready);
+  if (!on_ready_.empty()) asio::post(io_, [this, ready, alive = std::weak_ptr<bool>(alive_)] {
+    if (alive.expired()) return;
+    for (auto& f : on_ready_) f(ready);
   });
 }
 

@@ -116,8 +116,9 @@ class RedisClient {
 
   // Connected, authenticated and on the configured database.
   bool ready() const { return ready_; }
-  // Called with true when ready, false when the connection is lost.
-  void on_ready_changed(std::function<void(bool)> f) { on_ready_ = std::move(f); }
+  // Adds a listener, called with true when ready, false when the
+  // connection is lost (listeners run in the order they were added).
+  void on_ready_changed(std::function<void(bool)> f) { on_ready_.push_back(std::move(f)); }
 
   // Sends one command (binary-safe arguments). `done` runs exactly once, on
   // the io_context thread, never from inside this call.
@@ -162,7 +163,7 @@ class RedisClient {
   bool started_ = false, ready_ = false, sub_ready_ = false;
   bool sub_active_ = false;  // the pub/sub connection is wanted (a channel was subscribed)
   std::shared_ptr<std::function<void(const ::redisReply*)>> sub_handler_;
-  std::function<void(bool)> on_ready_;
+  std::vector<std::function<void(bool)>> on_ready_;
   uint64_t next_id_ = 1;
   int consecutive_timeouts_ = 0;
   std::map<uint64_t, Pending> pending_;

@@ -43,6 +43,11 @@ void Room::broadcast(std::string_view method, const Json& params, const Peer* ex
     if (p != except) p->notify(method, params);
 }
 
+void Room::announce(std::string_view method, const Json& params, const Peer* except) {
+  broadcast(method, params, except);
+  if (cluster_) cluster_->local_event(*this, method, params);
+}
+
 IdGenerator::IdGenerator() : rng_(std::random_device{}()) {}
 
 std::string IdGenerator::next(std::string_view prefix) {
@@ -66,6 +71,10 @@ Room* RoomDirectory::get_or_create(const std::string& name) {
   Room* raw = room.get();
   rooms_.emplace(name, std::move(room));
   media_.open_room(raw->id());
+  if (cluster_) {
+    raw->set_cluster(cluster_);
+    cluster_->room_opened(*raw);
+  }
   return raw;
 }
 
@@ -81,7 +90,8 @@ Room* RoomDirectory::find_by_id(server::RoomId id) {
 }
 
 void RoomDirectory::release_if_empty(Room* room) {
-  if (!room || !room->peers().empty()) return;
+  if (!room || !room->peers().empty() || room->held()) return;
+  if (room->cluster()) room->cluster()->room_closed(*room);
   media_.close_room(room->id());
   rooms_.erase(room->name());
 }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,6 +17,7 @@
 
 #include "server/media_controller.hpp"
 #include "signaling/jsonrpc.hpp"
+#include "signaling/room_mirror.hpp"
 #include "signaling/sdp_negotiation.hpp"
 #include "signaling/sdp_parser.hpp"
 
@@ -69,6 +71,26 @@ struct DataProducerEntry {
   Json to_json() const;
 };
 
+class Room;
+
+// Cluster mode (cluster_rooms.hpp): a room's link to the other nodes. The
+// room tells it what happens locally; it keeps room.remote() and notifies
+// the local peers of what happens elsewhere.
+class RoomCluster {
+ public:
+  virtual ~RoomCluster() = default;
+  virtual void room_opened(Room& room) = 0;
+  virtual void room_closed(Room& room) = 0;
+  // Runs `ready(true)` once the room's remote state is loaded (at once when
+  // it is), `ready(false)` when the cluster cannot tell in time; never
+  // from inside this call.
+  virtual void when_synced(Room& room, std::function<void(bool ok)> ready) = 0;
+  // A room notification (peerJoined, producerAdded, ...) of a local peer.
+  virtual void local_event(Room& room, std::string_view method, const Json& params) = 0;
+  // PROTOCOL.md relay to `to`, a peer of room.remote(); false if it cannot be sent.
+  virtual bool relay(Room& room, const std::string& from, const std::string& to, const Json& data) = 0;
+};
+
 class Room {
  public:
   Room(std::string name, server::RoomId id) : name_(std::move(name)), id_(id) {}
@@ -88,10 +110,26 @@ class Room {
 
   // Sends a notification to every joined peer except `except`.
   void broadcast(std::string_view method, const Json& params, const Peer* except = nullptr) const;
+  // broadcast, and in cluster mode the same event to the other nodes.
+  void announce(std::string_view method, const Json& params, const Peer* except = nullptr);
+
+  // Cluster mode: the room's peers, producers and data producers on other
+  // nodes (empty on a single node), and the link that keeps them.
+  RoomMirror& remote() { return remote_; }
+  const RoomMirror& remote() const { return remote_; }
+  RoomCluster* cluster() const { return cluster_; }
+  void set_cluster(RoomCluster* c) { cluster_ = c; }
+  // A hold keeps an empty room open (a join waiting for the cluster).
+  void hold() { ++holds_; }
+  void unhold() { --holds_; }
+  bool held() const { return holds_ > 0; }
 
  private:
   std::string name_;
   server::RoomId id_;
+  RoomMirror remote_;
+  RoomCluster* cluster_ = nullptr;
+  int holds_ = 0;
   std::vector<Peer*> peers_;
   std::map<std::string, std::shared_ptr<ProducerEntry>> producers_;
   std::map<std::string, std::shared_ptr<DataProducerEntry>> data_producers_;
@@ -137,6 +175,10 @@ class RoomDirectory {
   }
   size_t peer_count() const;
 
+  // Cluster mode: every room opened from now on is linked to `c`.
+  void set_cluster(RoomCluster* c) { cluster_ = c; }
+  RoomCluster* cluster() const { return cluster_; }
+
   // Graceful drain: no new joins (5003 unavailable).
   void set_draining(bool d) { draining_ = d; }
   bool draining() const { return draining_; }
@@ -149,6 +191,7 @@ class RoomDirectory {
   std::map<std::string, std::unique_ptr<Room>, std::less<>> rooms_;
   server::RoomId next_room_id_ = 1;
   bool draining_ = false;
+  RoomCluster* cluster_ = nullptr;
 };
 
 // PROTOCOL.md: room is 1–128 chars of [A-Za-z0-9._-].

@@ -51,12 +51,14 @@ redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --l
 echo "redis $!" >> "$dir/pids"
 for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 
+# One secret for the HMAC on the nodes' messages (SFU_CLUSTER_SECRET to choose it).
+secret=${SFU_CLUSTER_SECRET:-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')}
 servers=""
 for i in $(seq "$n"); do
   port=$((base + i))
   # shellcheck disable=SC2086
   "$sfu" --listen "127.0.0.1:$port" --rtc-listen "127.0.0.1:$(( media_base ? media_base + 100 * i : 0 ))" --node-id "n$i" \
-    --redis "redis://127.0.0.1:$redis_port" ${SFU_CLUSTER_NODE_ARGS:-} >"$dir/n$i.log" 2>&1 &
+    --redis "redis://127.0.0.1:$redis_port" --cluster-secret "$secret" ${SFU_CLUSTER_NODE_ARGS:-} >"$dir/n$i.log" 2>&1 &
   echo "node $! n$i $port" >> "$dir/pids"
   servers+="    server n$i 127.0.0.1:$port check"$'\n'
 done

@@ -82,7 +82,8 @@ class Node:
         self.log = []
         self.proc = subprocess.Popen([SFU, "--listen", f"127.0.0.1:{self.port}", "--rtc-listen", "127.0.0.1:0",
                                       "--workers", "1", "--redis", f"redis://127.0.0.1:{redis_port}",
-                                      "--node-id", node_id, "--drain-timeout", "1"],
+                                      "--node-id", node_id, "--drain-timeout", "1",
+                                      "--cluster-secret", "registry-test-secret"],
                                      stderr=subprocess.PIPE, text=True)
         threading.Thread(target=lambda: self.log.extend(self.proc.stderr), daemon=True).start()
         assert wait_until(lambda: self.http("/healthz")[0] == 200, 10), f"node {node_id} did not start"
@@ -196,6 +197,11 @@ class ClusterRegistryTest(unittest.TestCase):
         r = subprocess.run([SFU, "--redis", "http://x", "--listen", "127.0.0.1:0"], capture_output=True, text=True,
                            timeout=10)
         self.assertEqual(r.returncode, 2, r.stderr)
+        # Cluster mode without the secret that signs messages between nodes.
+        r = subprocess.run([SFU, "--redis", "redis://127.0.0.1:1", "--check-config", os.devnull],
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("--cluster-secret", r.stderr)
         r = subprocess.run([SFU, "--node-id", "bad id!", "--listen", "127.0.0.1:0"], capture_output=True, text=True,
                            timeout=10)
         self.assertEqual(r.returncode, 2, r.stderr)
