@@ -109,6 +109,7 @@ int run(const sfu::server::Config& config) {
   if (!config.redis_url.empty()) {
     fc.not_ready = [&]() -> std::string {
       if (!redis || !redis->ready()) return "redis unavailable";
+      if (!redis->pubsub_ready()) return "redis pub/sub unavailable";
       if (cluster->collision()) return "node id collision";
       if (!cluster->registered()) return "not registered in the cluster yet";
       return {};

@@ -116,6 +116,8 @@ class RedisClient {
 
   // Connected, authenticated and on the configured database.
   bool ready() const { return ready_; }
+  // The pub/sub connection is up (or not needed: nothing subscribed).
+  bool pubsub_ready() const { return !sub_active_ || sub_ready_; }
   // Adds a listener, called with true when ready, false when the
   // connection is lost (listeners run in the order they were added).
   void on_ready_changed(std::function<void(bool)> f) { on_ready_.push_back(std::move(f)); }
