@@ -164,7 +164,10 @@ int run(const sfu::server::Config& config) {
     stopping = true;
     drain_timer.cancel();
     signals.cancel();
-    hub.close_all("server_shutdown");
+    // In a cluster the rooms live on: peers are told to reconnect (through
+    // the balancer, to another node) rather than that their room closed.
+    if (cluster) hub.close_all(shutting_down ? "draining" : "server_shutdown", "reconnect");
+    else hub.close_all("server_shutdown");
     front.stop();
     // Leave the registry at once (others need not wait for the TTL), then
     // let go of Redis so io.run() can return.

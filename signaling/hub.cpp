@@ -29,12 +29,12 @@ std::unique_ptr<SessionHandler> Hub::make_peer(std::weak_ptr<WsSession> session,
   return std::make_unique<Peer>(std::move(ctx), std::move(session));
 }
 
-void Hub::close_all(const std::string& reason) {
+void Hub::close_all(const std::string& reason, std::string_view notification) {
   for (const auto& name : rooms_.names()) {
     Room* room = rooms_.find(name);
     if (!room) continue;
     const auto peers = room->peers();
-    for (Peer* p : peers) p->close_room(reason);
+    for (Peer* p : peers) p->close_room(reason, notification);
   }
   for (auto& w : sessions_)
     if (auto s = w.lock()) s->close(boost::beast::websocket::close_code::going_away, reason);

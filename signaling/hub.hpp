@@ -27,9 +27,10 @@ class Hub {
   void on_media_event(server::RoomId room, const server::MediaEvent& event);
   // New joins are refused with 5003 from now on.
   void begin_drain() { rooms_.set_draining(true); }
-  // Ends every room (roomClosed to each peer) and closes every signaling
-  // socket, including ones that never joined.
-  void close_all(const std::string& reason);
+  // Ends every room (`notification` {reason} to each peer: roomClosed, or
+  // reconnect in cluster mode, where the room lives on elsewhere) and
+  // closes every signaling socket, including ones that never joined.
+  void close_all(const std::string& reason, std::string_view notification = "roomClosed");
   size_t open_sessions();
   // GET /stats: what lives on this node (sessions, rooms, peers, and the
   // workers' routers, transports, producers, consumers, data channels).

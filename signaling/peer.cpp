@@ -220,8 +220,8 @@ void Peer::on_closed() {
   cleanup();
 }
 
-void Peer::close_room(const std::string& reason) {
-  notify("roomClosed", Json{{"reason", reason}});
+void Peer::close_room(const std::string& reason, std::string_view notification) {
+  notify(notification, Json{{"reason", reason}});
   log::info("peer left", {{"room", room_ ? room_->name() : ""},
                           {"peer", id_},
                           {"reason", reason},

@@ -100,8 +100,9 @@ class Peer : public SessionHandler {
   void on_data_producer_added(const std::shared_ptr<DataProducerEntry>& dp);
   // Drops this peer's consumer of that data producer (dataConsumerRemoved).
   void unwant_data(const std::string& data_producer_id);
-  // The node is shutting down: roomClosed, then the socket closes.
-  void close_room(const std::string& reason);
+  // The room ends here: `notification` {reason} (roomClosed, or reconnect
+  // when the node leaves a cluster), then the socket closes.
+  void close_room(const std::string& reason, std::string_view notification = "roomClosed");
 
   // Admin API (admin_api.hpp). What an operator sees of this peer: its
   // transports and their state, producers, consumers with current layers.

@@ -15,6 +15,14 @@ const state = {
   consumers: new Map(), // consumerId -> {tileKey, kind}
   statsTimer: null,
   data: null,         // DataUi: chat and file transfer
+  // Reconnecting (PROTOCOL.md "Reconnecting"): the session ended without
+  // leave, kicked or roomClosed, or the server asked (reconnect).
+  ended: false,       // left, kicked or the room closed: no reconnect
+  reconnecting: false,
+  reconnects: 0,      // sessions re-established (for tests)
+  reconnectAt: 0,     // Date.now() of the last loss
+  lastReconnectMs: 0, // loss -> joined again, last time
+  attempts: [],       // the last reconnect attempts: {at (ms after the loss), error}
 };
 window.sfuDemo = state;  // for tests and debugging
 
@@ -146,9 +154,55 @@ function wire(client) {
   client.addEventListener('publisherState', ({ detail }) => {
     if (detail.state === 'failed') toast('Sending media failed: the network path to the server was lost.');
   });
-  client.addEventListener('kicked', ({ detail }) => toast(`Removed from the room: ${detail.reason}`, 8000));
-  client.addEventListener('closed', () => setConn('closed', 'Disconnected'));
+  client.addEventListener('kicked', ({ detail }) => {
+    state.ended = true;
+    toast(`Removed from the room: ${detail.reason}`, 8000);
+  });
+  client.addEventListener('roomClosed', ({ detail }) => {
+    state.ended = true;
+    toast(`The room was closed: ${detail.reason}`, 8000);
+  });
+  client.addEventListener('reconnect', ({ detail }) => { client.reconnectReason = detail.reason || 'server'; });
+  client.addEventListener('closed', () => {
+    if (client !== state.client) return;  // an old session, already replaced
+    if (state.ended) return setConn('closed', 'Disconnected');
+    reconnect(client.reconnectReason);
+  });
   client.addEventListener('error', ({ detail }) => toast(explain(detail)));
+}
+
+// One session: a client joined to the room, publishing what we share.
+async function startSession(room, name) {
+  const proto = location.protocol === 'https:' ? 'wss' : 'ws';
+  const client = new SfuClient({ url: `${proto}://${location.host}/ws`, room, name: name || undefined, token: params.get('token') || undefined });
+  state.client = client;
+  wire(client);
+  if (state.data) {
+    state.data.attach(client);
+  } else {
+    state.data = new DataUi(client, {
+      peerName,
+      myName: () => $('name-input').value.trim() || 'You',
+      toast,
+    }, {
+      chatLog: $('chat-log'), chatInput: $('chat-input'), chatSend: $('chat-send'),
+      fileInput: $('file-input'), transfers: $('transfers'),
+    });
+  }
+  await client.join();
+  return client;
+}
+
+async function publishAll(client) {
+  if (state.local) {
+    try {
+      await client.publish(state.local, { simulcast: true });
+    } catch (e) {
+      toast(explain(e));
+    }
+  }
+  if (state.screen) await client.publish(state.screen, { simulcast: false, source: 'screen' }).catch((e) => toast(explain(e)));
+  state.data.open().catch((e) => toast(`Chat unavailable: ${e.message}`));
 }
 
 async function join(ev) {
@@ -157,30 +211,19 @@ async function join(ev) {
   const room = $('room-input').value.trim();
   const name = $('name-input').value.trim();
   localStorage.setItem('sfu-name', name);
-  const proto = location.protocol === 'https:' ? 'wss' : 'ws';
-  const client = new SfuClient({ url: `${proto}://${location.host}/ws`, room, name: name || undefined, token: params.get('token') || undefined });
-  state.client = client;
-  wire(client);
-  state.data = new DataUi(client, {
-    peerName,
-    myName: () => $('name-input').value.trim() || 'You',
-    toast,
-  }, {
-    chatLog: $('chat-log'), chatInput: $('chat-input'), chatSend: $('chat-send'),
-    fileInput: $('file-input'), transfers: $('transfers'),
-  });
   setConn('connecting', 'Connecting…');
-  try {
-    if ($('cam-input').checked) {
-      try {
-        state.local = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
-      } catch (e) {
-        showLobbyError(explain(e));
-        setConn('idle', 'Not connected');
-        return;
-      }
+  if ($('cam-input').checked) {
+    try {
+      state.local = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
+    } catch (e) {
+      showLobbyError(explain(e));
+      setConn('idle', 'Not connected');
+      return;
     }
-    await client.join();
+  }
+  let client;
+  try {
+    client = await startSession(room, name);
   } catch (e) {
     showLobbyError(explain(e));
     setConn('failed', 'Not connected');
@@ -200,14 +243,56 @@ async function join(ev) {
     v.muted = true;
     v.srcObject = state.local;
     tile.querySelector('.placeholder').hidden = true;
-    try {
-      await client.publish(state.local, { simulcast: true });
-    } catch (e) {
-      toast(explain(e));
-    }
   }
-  state.data.open().catch((e) => toast(`Chat unavailable: ${e.message}`));
+  await publishAll(client);
   state.statsTimer = setInterval(updateStats, 1000);
+}
+
+// PROTOCOL.md "Reconnecting": the same room and token through the same URL
+// (behind a balancer: a live node), after 0.5 s doubling to 8 s, each delay
+// drawn from [d/2, d]; at once when the server asked (reconnect). The new
+// session is a new peer: what we shared is published again.
+async function reconnect(reason) {
+  if (state.reconnecting) return;
+  state.reconnecting = true;
+  state.reconnectAt = Date.now();
+  const old = state.client;
+  old.close();
+  for (const key of [...state.tiles.keys()]) if (!key.startsWith('me:')) removeTile(key);
+  state.consumers.clear();
+  setConn('connecting', reason ? `Moving to another server (${reason})…` : 'Connection lost, reconnecting…');
+  const room = $('room-title').textContent;
+  const name = $('name-input').value.trim();
+  for (let attempt = 0; !state.ended; attempt++) {
+    const ceiling = Math.min(8000, 500 * 2 ** attempt);
+    const delay = attempt === 0 && reason ? 0 : ceiling / 2 + Math.random() * (ceiling / 2);
+    await new Promise((r) => setTimeout(r, delay));
+    let client;
+    try {
+      client = await startSession(room, name);
+      state.attempts.push({ at: Date.now() - state.reconnectAt, error: null });
+    } catch (e) {
+      state.attempts.push({ at: Date.now() - state.reconnectAt, error: e.message });
+      state.attempts = state.attempts.slice(-20);
+      if (e instanceof RpcError && (e.code === 4001 || e.code === 4003)) {
+        state.ended = true;
+        setConn('failed', 'Not connected');
+        toast(`Cannot rejoin: ${e.message}`, 8000);
+        break;
+      }
+      if (state.client) state.client.close();
+      continue;
+    }
+    state.reconnects += 1;
+    state.lastReconnectMs = Date.now() - state.reconnectAt;
+    state.reconnecting = false;
+    setConn('connected', 'Connected');
+    renderPeople();
+    toast('Reconnected');
+    await publishAll(client);
+    return;
+  }
+  state.reconnecting = false;
 }
 
 async function updateStats() {
@@ -287,9 +372,13 @@ $('cam-btn').onclick = () => toggleTrack('video', $('cam-btn'));
 $('screen-btn').onclick = toggleScreen;
 $('stats-btn').onclick = () => document.body.classList.toggle('show-stats');
 $('leave-btn').onclick = async () => {
+  state.ended = true;
   clearInterval(state.statsTimer);
   await state.client.leave();
   location.href = '/';
 };
-window.addEventListener('pagehide', () => state.client && state.client.close());
+window.addEventListener('pagehide', () => {
+  state.ended = true;
+  if (state.client) state.client.close();
+});
 if (params.get('autojoin') === '1') $('join-form').requestSubmit();

@@ -35,6 +35,17 @@ export class DataUi {
     this.sent = [];    // sent: {name, size, sha256, ms}
     this.incoming = new Map(); // channel -> transfer in progress
     this.channels = [];        // received channels: {label, peerId, channel}
+    this.attach(client);
+  }
+
+  // A new session (after a reconnect): the chat log and transfers stay,
+  // the channels are the new client's.
+  attach(client) {
+    this.client = client;
+    this.chat = null;
+    this.file = null;
+    this.incoming = new Map();
+    this.channels = [];
     client.addEventListener('dataChannel', ({ detail }) => this.onChannel(detail));
   }
 
