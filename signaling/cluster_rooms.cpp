@@ -108,6 +108,7 @@ void ClusterRooms::start() {
   if (started_) return;
   started_ = true;
   rooms_.set_cluster(this);
+  rooms_.set_node_id(node_.id());
   auto alive = std::weak_ptr<bool>(alive_);
   // Redis (again) reachable: rewrite this node's entries, and clear what a
   // previous process with this node id left behind.

@@ -148,6 +148,7 @@ Json Peer::finish_join(Room* room, const Identity& identity, const std::optional
     ice_servers.push_back(entry);
   }
   result["iceServers"] = ice_servers;
+  if (!ctx_.rooms.node_id().empty()) result["node"] = ctx_.rooms.node_id();
 
   room->announce("peerJoined", Json{{"peerId", id_}, {"name", name_}});
   room->add_peer(this);

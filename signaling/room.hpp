@@ -175,8 +175,11 @@ class RoomDirectory {
   }
   size_t peer_count() const;
 
-  // Cluster mode: every room opened from now on is linked to `c`.
+  // Cluster mode: every room opened from now on is linked to `c`; join
+  // results name this node (`node`).
   void set_cluster(RoomCluster* c) { cluster_ = c; }
+  void set_node_id(std::string id) { node_id_ = std::move(id); }
+  const std::string& node_id() const { return node_id_; }
   RoomCluster* cluster() const { return cluster_; }
 
   // Graceful drain: no new joins (5003 unavailable).
@@ -192,6 +195,7 @@ class RoomDirectory {
   server::RoomId next_room_id_ = 1;
   bool draining_ = false;
   RoomCluster* cluster_ = nullptr;
+  std::string node_id_;
 };
 
 // PROTOCOL.md: room is 1–128 chars of [A-Za-z0-9._-].

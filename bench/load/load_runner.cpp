@@ -113,6 +113,7 @@ void LoadRunner::start_participant(Participant& p) {
   p.session->join(p.room, p.info.publisher, [this, &p](Result<bool, std::string> r) {
     if (!r) return mark_failed(p, "join: " + r.error());
     p.join_done = true;
+    p.info.node = p.session->node();
     if (p.info.publisher) publish(p);
   });
 }

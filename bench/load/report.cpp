@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -115,6 +116,16 @@ void add_peer_connection(const PeerConnection& pc, Instant end, Report& r, Total
 
 void add_participants(const ReportInput& in, Report& r) {
   r.participants = int(in.participants.size());
+  std::map<int, std::set<std::string>> nodes_of_room;
+  for (const auto& p : in.participants) {
+    if (p.node.empty()) continue;
+    ++r.nodes[p.node].peers;
+    nodes_of_room[p.room].insert(p.node);
+  }
+  for (const auto& [room, nodes] : nodes_of_room) {
+    for (const auto& n : nodes) ++r.nodes[n].rooms;
+    if (nodes.size() > 1) ++r.split_rooms;
+  }
   for (const auto& p : in.participants) {
     r.tracks_expected += uint64_t(p.expected_tracks);
     if (p.failure.empty()) continue;
@@ -209,6 +220,14 @@ std::string check_failures(const Report& r) {
   return why;
 }
 
+namespace {
+nlohmann::json nodes_json(const Report& r) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [node, spread] : r.nodes) out[node] = nlohmann::json{{"rooms", spread.rooms}, {"peers", spread.peers}};
+  return out;
+}
+}  // namespace
+
 std::string format_table(const Report& r) {
   std::string out;
   char line[256];
@@ -227,6 +246,9 @@ std::string format_table(const Report& r) {
   row("participants", fmt("%d (%d failed)", r.participants, r.failed_participants));
   for (const auto& f : r.failures) row("  failure", f);
   row("transports connected", fmt("%d / %d", r.transports_connected, r.transports_total));
+  for (const auto& [node, spread] : r.nodes)
+    row(("node " + node).c_str(), fmt("%d rooms, %d peers", spread.rooms, spread.peers));
+  if (!r.nodes.empty()) row("rooms split over nodes", fmt("%d", r.split_rooms));
   row("tracks received", fmt("%llu / %llu expected", (unsigned long long)r.tracks_received,
                              (unsigned long long)r.tracks_expected));
   row("join -> first frame", fmt("p50 %.0f ms  p99 %.0f ms  (%llu receivers, %d without)", r.join_to_first_frame_ms.p50,
@@ -286,6 +308,8 @@ std::string to_json(const Report& r) {
       {"failures", r.failures},
       {"transportsConnected", r.transports_connected},
       {"transportsTotal", r.transports_total},
+      {"nodes", nodes_json(r)},
+      {"splitRooms", r.split_rooms},
       {"tracksExpected", r.tracks_expected},
       {"tracksReceived", r.tracks_received},
       {"joinToFirstFrameMs", dist(r.join_to_first_frame_ms)},

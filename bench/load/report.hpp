@@ -22,6 +22,7 @@ struct ParticipantInfo {
   bool publisher = false;
   int expected_tracks = 0;  // every track of every other publisher in the room
   std::string failure;      // empty: none (join / publish / negotiation / kicked)
+  std::string node;         // the cluster node that took the join (empty: not a cluster)
 };
 
 struct ServerUsage {
@@ -71,6 +72,13 @@ struct Report {
   std::vector<std::string> failures;  // the first few, "participant N: reason"
   int transports_connected = 0;
   int transports_total = 0;
+  // Behind a balancer (join results naming their node): rooms and peers per
+  // node, and rooms whose peers landed on more than one node.
+  struct NodeSpread {
+    int rooms = 0, peers = 0;
+  };
+  std::map<std::string, NodeSpread> nodes;
+  int split_rooms = 0;
 
   Distribution join_to_first_frame_ms;  // receiving participants with a frame
   Distribution join_to_connected_ms;    // ... receiving PeerConnection connected (ICE + DTLS)

@@ -41,8 +41,9 @@ class SfuSession : public TargetSession {
     Json params = {{"room", room}, {"name", "load-" + std::to_string(participant_)}, {"autoSubscribe", true}};
     if (auto token = token_for(room); !token.empty()) params["token"] = token;
     // The request is queued until the socket is up.
-    request("join", std::move(params), [done](Result<Json, std::string> r) {
+    request("join", std::move(params), [this, done](Result<Json, std::string> r) {
       if (!r) return done(fail(r.error()));
+      if (auto n = r->find("node"); n != r->end() && n->is_string()) node_ = n->get<std::string>();
       done(true);
     });
     const char sep = options_.url.find('?') == std::string::npos ? '?' : '&';
@@ -52,6 +53,8 @@ class SfuSession : public TargetSession {
       done(fail(r.error()));
     });
   }
+
+  std::string node() const override { return node_; }
 
   void publish(const std::string& offer_sdp, Done<std::string> done) override {
     request("publish", Json{{"sdp", offer_sdp}}, [done](Result<Json, std::string> r) {
@@ -152,6 +155,7 @@ class SfuSession : public TargetSession {
   int participant_;
   SessionCallbacks callbacks_;
   std::shared_ptr<WsClient> ws_;
+  std::string node_;  // the cluster node that took the join
   std::map<uint64_t, Reply> pending_;
   uint64_t next_id_ = 1;
   uint64_t offers_ = 0;

@@ -48,6 +48,9 @@ class TargetSession {
   virtual void answer_remote_offer(uint64_t offer_id, const std::string& answer_sdp, Done<bool> done) = 0;
   // Leaves and closes; no callback is called afterwards.
   virtual void leave() = 0;
+  // The server node that took the join (a cluster's join result names it);
+  // empty when unknown.
+  virtual std::string node() const { return {}; }
 };
 
 class Target {

@@ -8,9 +8,12 @@ redis-server and haproxy, three real sfu nodes on loopback):
 - the client's address reaches the node (X-Forwarded-For, logged);
 - kill -9 of a room's node: HAProxy's /readyz check drops it and a new join
   for that room lands on a live node (time measured, printed);
+- sfu-load through the balancer, 50 rooms: its report shows the rooms and
+  peers per node (join results name their node), no room split over nodes,
+  every track received;
 - down.sh stops exactly what up.sh started.
 
-usage: cluster_haproxy_test.py PATH_TO_SFU
+usage: cluster_haproxy_test.py PATH_TO_SFU [PATH_TO_SFU_LOAD]
 """
 import asyncio
 import json
@@ -29,6 +32,7 @@ import sfu_client  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SFU = None
+SFU_LOAD = None
 
 
 def port_free(port):
@@ -155,6 +159,25 @@ class ClusterHaproxyTest(unittest.TestCase):
         logs = "".join(open(os.path.join(self.dir, f"{n}.log")).read() for n in self.nodes)
         self.assertIn("forwarded_for=127.0.0.1", logs)
 
+    def test_sfu_load_through_the_balancer(self):
+        if not SFU_LOAD:
+            self.skipTest("no sfu-load given (built with SFU_BUILD_BENCH)")
+        run = subprocess.run([SFU_LOAD, "--url", f"ws://127.0.0.1:{self.balancer}/ws", "--rooms", "50",
+                              "--publishers", "1", "--subscribers", "1", "--no-video", "--ramp", "50",
+                              "--duration", "4", "--room-prefix", "spread", "--json"],
+                             capture_output=True, text=True, timeout=120)
+        self.assertEqual(run.returncode, 0, run.stderr[-3000:])
+        report = json.loads(run.stdout)
+        spread = ", ".join(f"{n}: {v['rooms']} rooms {v['peers']} peers" for n, v in sorted(report["nodes"].items()))
+        print(f"cluster: sfu-load through HAProxy, 50 rooms: {spread}; split rooms {report['splitRooms']}; "
+              f"tracks {report['tracksReceived']}/{report['tracksExpected']}")
+        self.assertEqual(report["failedParticipants"], 0, report["failures"])
+        self.assertEqual(sum(v["peers"] for v in report["nodes"].values()), 100)
+        self.assertEqual(sum(v["rooms"] for v in report["nodes"].values()), 50)
+        self.assertEqual(set(report["nodes"]), {"n1", "n2", "n3"})
+        self.assertEqual(report["splitRooms"], 0)
+        self.assertEqual(report["tracksReceived"], report["tracksExpected"])
+
     def pid_node(self, pid):
         with open(os.path.join(self.dir, "pids")) as f:
             for line in f:
@@ -168,4 +191,6 @@ if __name__ == "__main__":
     if len(sys.argv) < 2:
         sys.exit("usage: cluster_haproxy_test.py PATH_TO_SFU")
     SFU = os.path.abspath(sys.argv.pop(1))
+    if len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
+        SFU_LOAD = os.path.abspath(sys.argv.pop(1))
     unittest.main(verbosity=2)
