@@ -11,6 +11,9 @@ redis-server and haproxy, three real sfu nodes on loopback):
 - sfu-load through the balancer, 50 rooms: its report shows the rooms and
   peers per node (join results name their node), no room split over nodes,
   every track received;
+- what a join costs (printed for the closing note, loosely bounded): its
+  latency through HAProxy and direct, the Redis commands it takes, and the
+  control thread's CPU per join with cluster mode on and off;
 - down.sh stops exactly what up.sh started.
 
 usage: cluster_haproxy_test.py PATH_TO_SFU [PATH_TO_SFU_LOAD]
@@ -177,6 +180,103 @@ class ClusterHaproxyTest(unittest.TestCase):
         self.assertEqual(set(report["nodes"]), {"n1", "n2", "n3"})
         self.assertEqual(report["splitRooms"], 0)
         self.assertEqual(report["tracksReceived"], report["tracksExpected"])
+
+    def test_join_costs(self):
+        n = 200
+
+        def thread_cpu_seconds(pid):
+            # The control thread is the main thread (its tid is the pid).
+            with open(f"/proc/{pid}/task/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        def percentile(xs, q):
+            s = sorted(xs)
+            return s[min(len(s) - 1, int(q * len(s)))]
+
+        async def joins(port, room_of):
+            connect_join, join_only = [], []
+            for i in range(n):
+                t0 = time.perf_counter()
+                c = await sfu_client.Client.connect(port, room=room_of(i))
+                t1 = time.perf_counter()
+                await c.join()
+                t2 = time.perf_counter()
+                connect_join.append(t2 - t0)
+                join_only.append(t2 - t1)
+                await c.request("leave")
+                c.drop()
+            return connect_join, join_only
+
+        def metric(port, name):
+            body = get(f"http://127.0.0.1:{port}/metrics")[1]
+            return sum(float(line.split()[-1]) for line in body.splitlines() if line.startswith(name + " "))
+
+        node_id, port = "n1", self.nodes["n1"]
+        node_pid = next(pid for pid, kind in self.pids.items() if kind == "node" and self.pid_node(pid) == node_id)
+        # Rooms that hash to n1 through the balancer, so both paths reach the same node.
+        async def rooms_on_n1():
+            found = []
+            i = 0
+            while len(found) < 2:
+                c = await sfu_client.Client.connect(self.balancer, room=f"cost-{i}")
+                joined = await c.join()
+                c.drop()
+                if joined.get("node") == node_id:
+                    found.append(f"cost-{i}")
+                i += 1
+            return found
+        results = {}
+
+        async def scenario():
+            rooms = await rooms_on_n1()
+            # A resident peer keeps each measured room open: the joins go into a live room.
+            residents = []
+            for room in rooms:
+                r = await sfu_client.Client.connect(port, room=room)
+                await r.join()
+                residents.append(r)
+            await asyncio.sleep(0.5)
+            # Redis commands while idle (registry beats, the sweep), to subtract.
+            c0, t0 = metric(port, "sfu_redis_commands_total"), time.monotonic()
+            await asyncio.sleep(3)
+            idle_rate = (metric(port, "sfu_redis_commands_total") - c0) / (time.monotonic() - t0)
+            for label, target, room_of in [("direct, a new room each", port, lambda i: f"fresh-direct-{i}"),
+                                           ("direct, one live room", port, lambda i: rooms[0]),
+                                           ("HAProxy, one live room", self.balancer, lambda i: rooms[1])]:
+                cmds, cpu, t0 = metric(port, "sfu_redis_commands_total"), thread_cpu_seconds(node_pid), time.monotonic()
+                connect_join, join_only = await joins(target, room_of)
+                elapsed = time.monotonic() - t0
+                used = metric(port, "sfu_redis_commands_total") - cmds - idle_rate * elapsed
+                results[label] = (connect_join, join_only, used / n, (thread_cpu_seconds(node_pid) - cpu) / n)
+            for r in residents:
+                r.drop()
+
+        asyncio.run(asyncio.wait_for(scenario(), 120))
+        # The same joins on a node without cluster mode.
+        plain = sfu_client.start_sfu(SFU, workers=1)
+        try:
+            async def plain_joins():
+                resident = await sfu_client.Client.connect(plain.port, room="solo")
+                await resident.join()
+                cpu = thread_cpu_seconds(plain.pid)
+                connect_join, join_only = await joins(plain.port, lambda i: "solo")
+                results["single node (no cluster), one live room"] = (connect_join, join_only, 0,
+                                                                 (thread_cpu_seconds(plain.pid) - cpu) / n)
+                resident.drop()
+            asyncio.run(asyncio.wait_for(plain_joins(), 60))
+        finally:
+            plain.stop()
+        for label, (cj, jo, redis_per_join, cpu_per_join) in results.items():
+            print(f"join cost, {label}: connect+join p50 {percentile(cj, .5) * 1e3:.2f} ms p99 {percentile(cj, .99) * 1e3:.2f} ms; "
+                  f"join p50 {percentile(jo, .5) * 1e3:.2f} ms p99 {percentile(jo, .99) * 1e3:.2f} ms; "
+                  f"Redis commands per join+leave {redis_per_join:.1f}; control thread CPU per join+leave "
+                  f"{cpu_per_join * 1e6:.0f} us ({n} joins)")
+        # A join and its leave: one announce script each; a room new to the node adds its
+        # directory read and, once empty, its rewrite. Loosely bounded so that a regression
+        # (a command per peer, a loop) shows.
+        self.assertLess(results["direct, one live room"][2], 3)
+        self.assertLess(results["direct, a new room each"][2], 6)
 
     def pid_node(self, pid):
         with open(os.path.join(self.dir, "pids")) as f:
