@@ -197,7 +197,7 @@ void ClusterRooms::finish_waiters(RoomState& state, bool ok) {
 void ClusterRooms::load(const std::string& name) {
   auto it = states_.find(name);
   if (it == states_.end()) return;
-  const uint64_t generation = ++it->second.generation;
+  const uint64_t generation = it->second.generation = next_generation_++;
   auto alive = std::weak_ptr<bool>(alive_);
   redis_.command({"HGETALL", room_key(name)}, [this, alive, name, generation](RedisReply r) {
     if (alive.expired()) return;

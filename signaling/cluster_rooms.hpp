@@ -94,7 +94,7 @@ class ClusterRooms : public RoomCluster {
   };
   struct RoomState {
     bool synced = false;
-    uint64_t generation = 0;  // bumped by every (re)load, so a late reply is dropped
+    uint64_t generation = 0;  // of the latest (re)load: a reply of an earlier one is dropped
     std::map<uint64_t, Waiter> waiters;
   };
 
@@ -120,6 +120,9 @@ class ClusterRooms : public RoomCluster {
   boost::asio::steady_timer sweep_timer_;
   std::map<std::string, RoomState> states_;  // rooms hosted here, by name
   uint64_t next_waiter_ = 1;
+  // Unique over the process, so a reply for a room closed and opened again
+  // meanwhile cannot pass for the new room's.
+  uint64_t next_generation_ = 1;
   // Registry view: nodes seen live, and when a node unknown to the registry
   // was first seen owning entries.
   std::set<std::string> live_;
