@@ -8,6 +8,9 @@
 //   between, and prints p50/max). The issue's goal is 5 s to decoding; what
 //   this machine measures beyond the rejoin is the first frame of four
 //   fresh simulcast publishers (issue 18), so the test holds it to 10 s;
+// - a fifth page joining the same room directly on another node lists the
+//   four pages, their producers and data channels as remote, and they see
+//   it the same way (consuming across nodes is issue 16);
 // - SIGTERM (drain) of the node holding the call: after --drain-timeout the
 //   pages are told `reconnect {reason: "draining"}` and move without a page
 //   reload, and the node exits with its directory entries gone.
@@ -171,6 +174,52 @@ test('a 4-page call through HAProxy survives kill -9 of its node and a drain', a
   while (Date.now() < deadline && !(await allDecoding(pages, 30)).every(Boolean)) await sleep(500);
   assert.ok((await allDecoding(pages, 30)).every(Boolean),
     `every page decodes the 3 others: ${(await Promise.all(pages.map((p) => describe(p.page)))).join('\n')}`);
+
+  // A fifth page on another node, directly: one room, two nodes.
+  {
+    const home = await hostOf(4);
+    const other = cluster.nodes.find((n) => n.id !== home.id);
+    const eve = await launchBrowser();
+    browsers.push(eve);
+    await joinRoom(eve.page, { url: other.url }, room, 'eve');
+    const view = (page) => page.evaluate(() => {
+      const c = window.sfuDemo.client;
+      return c && c.peerId && {
+        id: c.peerId,
+        peers: [...c.peers.values()].map((p) => [p.peerId, p.remote === true]),
+        producers: [...c.producers.values()].map((p) => [p.peerId, p.kind, p.remote === true]),
+        data: [...c.dataProducers.values()].map((d) => [d.peerId, d.label, d.remote === true]),
+      };
+    });
+    const ids = await Promise.all(pages.map((p) => p.page.evaluate(() => window.sfuDemo.client.peerId)));
+    let seen;
+    deadline = Date.now() + 20000;
+    while (Date.now() < deadline) {
+      seen = await view(eve.page);
+      if (seen && seen.producers.length === 8 && seen.data.length === 8) break;
+      await sleep(250);
+    }
+    assert.deepEqual(seen.peers.map(([id, remote]) => [id, remote]).sort(), ids.map((id) => [id, true]).sort(),
+      `eve lists the four pages as remote: ${JSON.stringify(seen)}`);
+    assert.ok(seen.producers.length === 8 && seen.producers.every(([, , remote]) => remote), JSON.stringify(seen.producers));
+    assert.ok(seen.data.length === 8 && seen.data.every(([, , remote]) => remote), JSON.stringify(seen.data));
+    deadline = Date.now() + 20000;
+    let ana;
+    while (Date.now() < deadline) {
+      ana = await view(pages[0].page);
+      if (ana.producers.filter(([p]) => p === seen.id).length === 2 && ana.data.filter(([p]) => p === seen.id).length === 2) break;
+      await sleep(250);
+    }
+    assert.ok(ana.peers.some(([id, remote]) => id === seen.id && remote), `ana sees eve as remote: ${JSON.stringify(ana.peers)}`);
+    assert.ok(ana.producers.filter(([p, , remote]) => p === seen.id && remote).length === 2, JSON.stringify(ana.producers));
+    assert.ok(ana.data.filter(([p, , remote]) => p === seen.id && remote).length === 2, JSON.stringify(ana.data));
+    console.log(`# eve on ${other.id} sees 4 remote peers, 8 producers, 8 data producers of ${home.id}; they see hers`);
+    await eve.close();
+    browsers.splice(browsers.indexOf(eve), 1);
+    deadline = Date.now() + 10000;
+    while (Date.now() < deadline && (await view(pages[0].page)).peers.some(([id]) => id === seen.id)) await sleep(250);
+    assert.ok(!(await view(pages[0].page)).peers.some(([id]) => id === seen.id), 'eve left for everyone');
+  }
 
   // kill -9 of the node holding the call, KILLS times.
   const times = [];
