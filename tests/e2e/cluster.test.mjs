@@ -7,7 +7,8 @@
 //   SFU_E2E_CLUSTER_KILLS=N repeats it, the killed node restarted in
 //   between, and prints p50/max). The issue's goal is 5 s to decoding; what
 //   this machine measures beyond the rejoin is the first frame of four
-//   fresh simulcast publishers (issue 18), so the test holds it to 10 s;
+//   fresh simulcast publishers (issue 18: 2.3-4.8 s typically, 8.7 s the
+//   worst seen here), so the test holds it to 15 s and prints it;
 // - a fifth page joining the same room directly on another node lists the
 //   four pages, their producers and data channels as remote, and they see
 //   it the same way (consuming across nodes is issue 16);
@@ -252,7 +253,7 @@ test('a 4-page call through HAProxy survives kill -9 of its node and a drain', a
   };
   console.log(`# kill -9 -> each page in the room again on a live node: ${summary(rejoins)} (${rejoins.length} rejoins)`);
   console.log(`# kill -9 -> every page decoding every other page's video again (first frame): ${summary(times)} over ${times.length} kill(s)`);
-  assert.ok(Math.max(...times) < 10, `decoding again within 10 s (max ${Math.max(...times)})`);
+  assert.ok(Math.max(...times) < 15, `decoding again within 15 s (max ${Math.max(...times)})`);
 
   // Drain the node now holding it: the pages move without a reload.
   const host = await hostOf(4);
