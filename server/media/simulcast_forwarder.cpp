@@ -1,6 +1,7 @@
 #include "server/media/simulcast_forwarder.hpp"
 
 #include <algorithm>
+#include <utility>
 #include <cstdlib>
 
 #include "rtp/codecs/vp8.hpp"
@@ -108,13 +109,17 @@ void SimulcastForwarder::update_target() {
   if (want.spatial < 0) want = {-1, -1};
   if (want.spatial >= 0 && (config_.kind == MediaKind::audio || config_.temporal_layers == 1)) want.temporal = 0;
   target_ = want;
-  if (target_.spatial < 0) current_ = {-1, -1};
+  if (target_.spatial < 0) {
+    current_ = {-1, -1};
+    stopped_since_.reset();
+  }
   emit_if_changed();
 }
 
 void SimulcastForwarder::set_paused(bool paused) {
   paused_ = paused;
   if (paused_) current_ = {-1, -1};
+  stopped_since_.reset();
   emit_if_changed();
 }
 
@@ -140,9 +145,12 @@ ForwardDecision SimulcastForwarder::route(Instant arrival, int layer, const rtp:
   if (paused_) return drop(DropReason::paused);
   const std::optional<uint8_t> pt = map_payload_type(packet.payload_type());
   if (!pt) return drop(DropReason::unknown_payload_type);
-  // STOPPED/SWITCHING -> FORWARDING: only at a key frame start of the target
+  // STOPPED/SWITCHING -> FORWARDING: at a key frame start of the target
   // (audio needs none). Until then the current layer, if any, keeps going.
-  const bool starts = layer == target_.spatial && layer != current_.spatial && (meta.keyframe || !needs_keyframe());
+  // A STOPPED spell that has waited one request interval also starts on a
+  // key frame below the target, and climbs from there (wanted_keyframes()).
+  const bool starts = layer != current_.spatial && (meta.keyframe || !needs_keyframe()) &&
+                      (layer == target_.spatial || (layer < target_.spatial && starts_below_target(arrival)));
   if (starts) begin_epoch(arrival, layer, packet, meta);
   if (layer != current_.spatial) {
     if (layer != target_.spatial) return drop(DropReason::not_target_layer);
@@ -200,7 +208,10 @@ void SimulcastForwarder::note_source(int layer, uint32_t ssrc) {
   SenderClock& clock = sender_clock_[l];
   if (layer_ssrc_known_[l]) {
     clock = {};
-    if (layer == current_.spatial) current_ = {-1, -1};
+    if (layer == current_.spatial) {
+      current_ = {-1, -1};
+      stopped_since_.reset();
+    }
   } else if (clock.valid && !clock.ssrc_known) {
     clock.ssrc_known = true;
     clock.ssrc = ssrc;
@@ -231,6 +242,7 @@ void SimulcastForwarder::begin_epoch(Instant arrival, int layer, const rtp::RtpV
   frame_open_ = false;
   frames_.fill({});
   current_ = {layer, target_.temporal};
+  stopped_since_.reset();
   ++stats_.epochs;
 }
 
@@ -488,19 +500,48 @@ bool SimulcastForwarder::wants_keyframe() const {
   return needs_keyframe() && !paused_ && target_.spatial >= 0 && current_.spatial != target_.spatial;
 }
 
+// The key frames wanted: the target layer's and, once a STOPPED spell has
+// waited one request interval for it, the base layer's too, and route()
+// then starts on a key frame of any layer below the target and climbs from
+// there. A publisher that stopped sending its top layer for lack of
+// bandwidth or CPU ignores requests for that layer (Chrome does), and the
+// allocator sees the layer idle only seconds later: the subscriber would see
+// nothing until then. Not at once: usually the target's key frame comes
+// within a frame or two, and starting below it would cost a second key
+// frame and a switch. {layer, earliest time}; layer -1: none.
+std::array<std::pair<int, Instant>, 2> SimulcastForwarder::wanted_keyframes() const {
+  std::array<std::pair<int, Instant>, 2> wanted{{{-1, Instant{}}, {-1, Instant{}}}};
+  if (!wants_keyframe()) return wanted;
+  const auto earliest = [&](int layer, Instant not_before) {
+    const std::optional<Instant>& last = last_keyframe_request_[size_t(layer)];
+    return std::pair<int, Instant>{layer, last ? std::max(not_before, *last + kKeyframeRequestInterval) : not_before};
+  };
+  wanted[0] = earliest(target_.spatial, Instant{});
+  if (current_.spatial < 0 && target_.spatial > 0 && stopped_since_)
+    wanted[1] = earliest(0, *stopped_since_ + kKeyframeRequestInterval);
+  return wanted;
+}
+
+bool SimulcastForwarder::starts_below_target(Instant now) const {
+  return current_.spatial < 0 && target_.spatial > 0 && stopped_since_ && now - *stopped_since_ >= kKeyframeRequestInterval;
+}
+
 std::optional<int> SimulcastForwarder::poll_keyframe_request(Instant now) {
-  if (!wants_keyframe()) return std::nullopt;
-  std::optional<Instant>& last = last_keyframe_request_[size_t(target_.spatial)];
-  if (last && now - *last < kKeyframeRequestInterval) return std::nullopt;
-  last = now;
-  ++stats_.keyframe_requests;
-  return target_.spatial;
+  if (wants_keyframe() && current_.spatial < 0 && !stopped_since_) stopped_since_ = now;
+  for (const auto& [layer, at] : wanted_keyframes()) {
+    if (layer < 0 || now < at) continue;
+    last_keyframe_request_[size_t(layer)] = now;
+    ++stats_.keyframe_requests;
+    return layer;
+  }
+  return std::nullopt;
 }
 
 std::optional<Instant> SimulcastForwarder::poll_timeout() const {
-  if (!wants_keyframe()) return std::nullopt;
-  const std::optional<Instant>& last = last_keyframe_request_[size_t(target_.spatial)];
-  return last ? *last + kKeyframeRequestInterval : Instant{};
+  std::optional<Instant> due;
+  for (const auto& [layer, at] : wanted_keyframes())
+    if (layer >= 0 && (!due || at < *due)) due = at;
+  return due;
 }
 
 std::optional<LayersChanged> SimulcastForwarder::poll_event() {

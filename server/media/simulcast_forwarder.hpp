@@ -18,11 +18,12 @@
 //                  set_paused(true) / target spatial -1 / source restart
 //          +--------------------------------------------------------------+
 //          v                                                              |
-//   +-------------+  key frame start on target layer   +----------------+ |
-//   |   STOPPED   | ---------------------------------> |   FORWARDING   |-+
-//   | current -1  |  (audio: any packet of the layer)  |  current = c   |
-//   | drops all,  |                                    | forwards layer |<-+
-//   | PLI target  |                                    | c only         |  |
+//   +-------------+  key frame start on the target     +----------------+ |
+//   |   STOPPED   |  layer; after 500 ms on any below  |   FORWARDING   |-+
+//   | current -1  |  it (then climbs as a switch).     |  current = c   |
+//   | drops all,  |  Audio: any packet of the layer.   | forwards layer |<-+
+//   | PLI target, | ---------------------------------> | c only         |  |
+//   | 500 ms: base|                                    |                |  |
 //   +-------------+                                    +----------------+  |
 //                                                 target spatial != c |    |
 //                                                                     v    |
@@ -53,6 +54,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 #include "common/bytes.hpp"
 #include "common/time.hpp"
@@ -223,8 +225,10 @@ class SimulcastForwarder {
 
   // The layer to send a PLI for, when one is due: while the target layer
   // is not being forwarded (start, switch, resume), at most once per layer
-  // per kKeyframeRequestInterval. Call when poll_timeout() has passed, or
-  // after any input.
+  // per kKeyframeRequestInterval; once nothing has been forwarded (start,
+  // resume) for one such interval, the base layer's as well, as its key
+  // frame starts forwarding too. Call until nullopt when poll_timeout() has
+  // passed, or after any input.
   std::optional<int> poll_keyframe_request(Instant now);
 
   // When poll_keyframe_request may next return a layer; nullopt when no
@@ -287,6 +291,8 @@ class SimulcastForwarder {
   void update_target();
   bool needs_keyframe() const { return config_.kind == MediaKind::video; }
   bool wants_keyframe() const;
+  std::array<std::pair<int, Instant>, 2> wanted_keyframes() const;
+  bool starts_below_target(Instant now) const;
   void note_source(int layer, uint32_t ssrc);
   std::optional<uint8_t> map_payload_type(uint8_t pt) const;
   void begin_epoch(Instant arrival, int layer, const rtp::RtpView& packet, const PacketMeta& meta);
@@ -319,6 +325,7 @@ class SimulcastForwarder {
   bool paused_ = false;
 
   std::array<std::optional<Instant>, kMaxSpatialLayers> last_keyframe_request_{};
+  std::optional<Instant> stopped_since_;  // first key-frame request of this STOPPED spell
   std::array<uint32_t, kMaxSpatialLayers> layer_ssrc_{};
   std::array<bool, kMaxSpatialLayers> layer_ssrc_known_{};
   std::array<SenderClock, kMaxSpatialLayers> sender_clock_{};

@@ -41,6 +41,66 @@ TEST(SimulcastForwarder, StartsOnlyOnKeyFrameOfTargetLayer) {
   EXPECT_EQ(h.out[0].bytes[1] & 0x7f, 100);  // payload type mapped
 }
 
+// A publisher short of bandwidth or CPU stops sending its top layer and
+// ignores key-frame requests for it (Chrome's VP8 encoder answers a request
+// for a layer it sends with a key frame on every layer it sends). A starting
+// consumer asks the target's key frame; after one request interval it asks
+// the base layer's too and starts on the first key frame below the target,
+// rather than waiting seconds for the allocator to see the top layer idle.
+// Within that interval a lower key frame does not start it (the target's
+// usually comes within a frame or two).
+TEST(SimulcastForwarder, StartsBelowTargetWhenTheTargetsKeyFrameDoesNotCome) {
+  Harness h({.layers = 2, .start_with_keyframe = false});  // sends layers 0 and 1 only
+  h.answer_plis = false;
+  h.pub.request_keyframe(0);  // someone else's request: a layer-0 key frame at frame 3 (100 ms)
+  size_t answered = 0;
+  for (int f = 0; f < 40; ++f) {
+    h.run(1);
+    for (; answered < h.plis.size(); ++answered) {
+      if (h.plis[answered].second >= 2) continue;  // not sent: ignored
+      h.pub.request_keyframe(0);
+      h.pub.request_keyframe(1);
+    }
+  }
+  ASSERT_GE(h.plis.size(), 3u);
+  EXPECT_EQ(h.plis[0].second, 2);
+  EXPECT_LT(h.plis[0].first - kT0, milliseconds(40));
+  // 500 ms later: the target again, and the base layer.
+  EXPECT_EQ(h.plis[1].second, 2);
+  EXPECT_EQ(h.plis[2].second, 0);
+  EXPECT_GE(h.plis[2].first - h.plis[0].first, kKeyframeRequestInterval);
+  EXPECT_LT(h.plis[2].first - h.plis[0].first, kKeyframeRequestInterval + milliseconds(40));
+  ASSERT_FALSE(h.out.empty());
+  EXPECT_TRUE(h.out[0].keyframe_start);
+  EXPECT_EQ(h.out[0].layer, 0);
+  // Not the layer-0 key frame at 100 ms: the one asked for at 500 ms, three frames later.
+  EXPECT_GT(h.pub.frame_time(h.out[0].frame) - kT0, kKeyframeRequestInterval);
+  EXPECT_LT(h.pub.frame_time(h.out[0].frame) - kT0, milliseconds(700));
+  EXPECT_EQ(h.fwd.current_layers().spatial, 0);
+  EXPECT_EQ(h.fwd.target_layers().spatial, 2);  // still climbing: the allocator lowers it once layer 2 reads idle
+  expect_contiguous(h.out);
+  // Started: no more base-layer requests; the target's repeat every interval.
+  for (size_t i = 3; i < h.plis.size(); ++i) EXPECT_EQ(h.plis[i].second, 2) << i;
+  h.fwd.set_max_layers_by_bandwidth(1, -1);
+  const size_t before = h.out.size();
+  h.run(10);
+  ASSERT_GT(h.out.size(), before);
+  EXPECT_EQ(h.fwd.current_layers().spatial, 0);  // layer 1's key frame was asked for, not answered here
+  EXPECT_EQ(h.plis.back().second, 1);
+}
+
+// The target's key frame within the interval: a start as always, one request.
+TEST(SimulcastForwarder, StartsOnTheTargetWhenItsKeyFrameComesInTime) {
+  Harness h({.start_with_keyframe = false});
+  h.run(30);
+  ASSERT_FALSE(h.out.empty());
+  EXPECT_EQ(h.out[0].layer, 2);
+  EXPECT_TRUE(h.out[0].keyframe_start);
+  ASSERT_EQ(h.plis.size(), 1u);
+  EXPECT_EQ(h.plis[0].second, 2);
+  EXPECT_EQ(switch_points(h.out).size(), 0u);
+}
+
 TEST(SimulcastForwarder, UpAndDownSwitchesHappenAtKeyFrames) {
   Harness h;
   const std::array<int, 6> caps = {2, 0, 1, 2, 1, 0};
