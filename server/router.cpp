@@ -381,8 +381,8 @@ size_t Router::finish_send(Consumer& c, Transport& t, RouterTransport& rt, const
   ++counters_.rtp_forwarded;
   if (!rtx) {
     ++counters_.media_forwarded;
-    if (!rt.media_sent) {
-      rt.media_sent = true;
+    if (!rt.first_media_at) {
+      rt.first_media_at = now;
       sink_(TransportFirstMediaEvent{c.transport()});
     }
   }

@@ -115,7 +115,7 @@ class Router {
     bwe::Allocator allocator;                           // subscriber: shares the estimate
     uint32_t rtcp_ssrc = 0;                              // our sender SSRC in RTCP on this transport
     uint8_t transport_cc_id = 0;                         // publisher: the bundle's transport-wide-cc extension id
-    bool media_sent = false;                             // subscriber: TransportFirstMediaEvent sent
+    std::optional<Instant> first_media_at;               // subscriber: TransportFirstMediaEvent sent then
     Instant next_report{};
     Instant next_allocation{};
   };

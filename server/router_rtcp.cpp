@@ -25,6 +25,8 @@ namespace {
 
 constexpr Duration kReportInterval = seconds(1);
 constexpr Duration kAllocationInterval = milliseconds(200);
+// A subscriber's first media: base layers for every video this long, or until a probe result.
+constexpr Duration kStartupBaseLayers = seconds(4);
 constexpr Duration kSpeakerInterval = milliseconds(300);
 constexpr std::string_view kCname = "sfu";
 
@@ -313,9 +315,20 @@ void Router::allocate(TransportId, RouterTransport& t, Instant now) {
     inputs[n++] = describe_for_allocation(c, *prod->second, now);
   }
   const uint64_t estimate = t.estimator->estimate_bps();
+  // Base layers for every video until the estimate means something: without
+  // transport-cc (REMB or nothing, see Allocator::allocate), and in a new
+  // subscriber's first seconds, before a probe has measured the path and
+  // while the estimate has not fallen below its start (a congested path
+  // shows at once). The start estimate (300 kbit/s) fits one or two base
+  // layers, and pausing the rest would hold a new subscriber's videos black
+  // for seconds while the estimate climbs; base layers cost little, and feed
+  // that climb.
+  const bool starting = !t.first_media_at ||
+                        (now - *t.first_media_at < kStartupBaseLayers && !t.estimator->last_probe_result() &&
+                         estimate >= bwe::BweConfig{}.start_bps);
   t.allocator.allocate(now, estimate, std::span<const bwe::AllocationInput>(inputs.data(), n),
                        std::span<bwe::AllocationResult>(results.data(), n), std::nullopt,
-                       /*keep_base_layers=*/!t.estimator->has_transport_cc());
+                       /*keep_base_layers=*/!t.estimator->has_transport_cc() || starting);
   for (size_t i = 0; i < n; ++i) {
     Consumer& c = *order[i];
     c.forwarder().set_max_layers_by_bandwidth(results[i].spatial, results[i].temporal);

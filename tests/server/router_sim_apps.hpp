@@ -4,6 +4,8 @@
 // track, ConsumerSpec per subscriber and track). Used by router_sim_test.cpp.
 #pragma once
 
+#include <array>
+
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -65,10 +67,10 @@ class RouterRoom {
   explicit RouterRoom(uint32_t seed = 1) : world(seed) {}
 
   // The publisher (client 0) and its two producers; media starts at start().
-  void add_publisher() {
+  void add_publisher(std::array<uint32_t, 3> layer_bps = {kLayerBps[0], kLayerBps[1], kLayerBps[2]}) {
     auto& c = world.add_client(true);
     auto cfg = client::default_publisher_config(5000, 3);
-    for (size_t i = 0; i < 3; ++i) cfg.video.layers[i].target_bps = kLayerBps[i];
+    for (size_t i = 0; i < 3; ++i) cfg.video.layers[i].target_bps = layer_bps[i];
     cfg.video.temporal_layers = 3;  // L1T3, as Chrome sends VP8 simulcast
     cfg.audio.payload_size = 60;    // Opus voice at ~24 kbit/s: L0 + audio fit under 150k
     auto app = std::make_unique<PublisherApp>(cfg);

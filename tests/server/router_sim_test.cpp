@@ -162,6 +162,35 @@ TEST(RouterSim, EveryOutputStreamIsValidAcrossSwitches) {
   }
 }
 
+// A new subscriber's video is not paused by its start estimate (300 kbit/s):
+// several publishers' base layers together, or one richer base layer, cost
+// more than that, and pausing them held videos black for seconds while the
+// estimate climbed. Until a probe has measured the path (or 4 s, or the
+// estimate falls below its start) every video gets its base layer.
+TEST(RouterSim, NewSubscriberGetsTheBaseLayerBeforeTheEstimateClimbs) {
+  RouterRoom room;
+  room.add_publisher({350'000, 700'000, 1'400'000});  // base layer + audio above the start estimate
+  auto& sub = room.add_subscriber(0);
+  room.start();
+  const auto first = room.run_until_true(seconds(5), [&] { return room.video_stats(sub).frames_completed > 0; });
+  ASSERT_TRUE(first.has_value()) << "no video frame in 5 s";
+  std::printf("first video frame after %.0f ms\n", ms(*first));
+  RecordProperty("first_frame_ms", int(ms(*first)));
+  EXPECT_LT(*first, milliseconds(600));
+  // ... and it keeps flowing: never paused in the first 3 s.
+  int paused_samples = 0;
+  const auto end = room.world.now + seconds(3);
+  while (room.world.now < end) {
+    room.world.run_for(milliseconds(20));
+    if (room.layer(sub.video) < 0) ++paused_samples;
+  }
+  const auto st = room.video_stats(sub);
+  std::printf("first 3 s: paused in %d of 150 samples, %llu frames\n", paused_samples,
+              (unsigned long long)st.frames_completed);
+  EXPECT_EQ(paused_samples, 0);
+  EXPECT_GT(st.frames_completed, 30u);
+}
+
 // Issue: "when a cap drops mid-stream the layer goes down within 2 s".
 TEST(RouterSim, LayerGoesDownWithin2sWhenTheCapDrops) {
   Room3 room;
