@@ -97,8 +97,10 @@ bool Router::add_consumer(const ConsumerSpec& spec) {
   if (spec.rtx_ssrc) consumer_by_ssrc_[spec.rtx_ssrc] = c.get();
   t->second.consumers.push_back(spec.id);
   consumers_[spec.id] = std::move(c);
-  // Ready at once (the transport is connected): the next tick asks for its
-  // key frame (poll_keyframe_request has no earlier request to wait for).
+  // Ready at once (the transport is connected): the next tick allocates the
+  // transport's bandwidth, then asks for the key frame of the layer chosen
+  // (poll_keyframe_request has no earlier request to wait for).
+  t->second.next_allocation = Instant{};
   return true;
 }
 
@@ -165,6 +167,7 @@ void Router::on_transport_event(TransportId id, Instant now, const TransportEven
   auto t = transports_.find(id);
   if (event.type != TransportEvent::Type::state_changed || t == transports_.end()) return;
   const bool ready = event.state == TransportState::connected;
+  if (ready && t->second.estimator) allocate(id, t->second, now);  // first key frames for the layers chosen
   for (ConsumerId cid : t->second.consumers) {
     auto c = consumers_.find(cid);
     if (c == consumers_.end() || c->second->ready() == ready) continue;

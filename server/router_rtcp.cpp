@@ -184,16 +184,6 @@ void Router::drive_probes(RouterTransport& t, Instant now) {
 void Router::on_tick(Instant now) {
   data_.on_tick(now);
   for (auto& [pid, p] : producers_) tick_producer(*p, now);
-  for (auto& [cid, c] : consumers_) {
-    while (auto layer = c->forwarder().poll_keyframe_request(now)) {
-      auto prod = producers_.find(c->producer());
-      if (prod != producers_.end()) request_keyframe(*prod->second, *layer, now);
-    }
-    while (auto ev = c->forwarder().poll_event()) {
-      ++counters_.layer_changes;
-      sink_(ConsumerLayersEvent{cid, ev->spatial, ev->temporal});
-    }
-  }
   for (auto& [tid, t] : transports_) {
     if (t.feedback) {
       std::array<uint8_t, 1200> buf{};
@@ -211,6 +201,19 @@ void Router::on_tick(Instant now) {
     if (t.estimator && now >= t.next_allocation) {
       allocate(tid, t, now);
       t.next_allocation = now + kAllocationInterval;
+    }
+  }
+  // After the allocation: a new consumer's first key-frame request goes to
+  // the layer the allocation chose (a layer the publisher sends), not to
+  // the preferred one it may have stopped sending.
+  for (auto& [cid, c] : consumers_) {
+    while (auto layer = c->forwarder().poll_keyframe_request(now)) {
+      auto prod = producers_.find(c->producer());
+      if (prod != producers_.end()) request_keyframe(*prod->second, *layer, now);
+    }
+    while (auto ev = c->forwarder().poll_event()) {
+      ++counters_.layer_changes;
+      sink_(ConsumerLayersEvent{cid, ev->spatial, ev->temporal});
     }
   }
   if (now >= next_speaker_check_) {

@@ -4,6 +4,7 @@
 // track, ConsumerSpec per subscriber and track). Used by router_sim_test.cpp.
 #pragma once
 
+#include <algorithm>
 #include <array>
 
 #include <cstdio>
@@ -67,10 +68,15 @@ class RouterRoom {
   explicit RouterRoom(uint32_t seed = 1) : world(seed) {}
 
   // The publisher (client 0) and its two producers; media starts at start().
-  void add_publisher(std::array<uint32_t, 3> layer_bps = {kLayerBps[0], kLayerBps[1], kLayerBps[2]}) {
+  // `sent_layers` < 3: the producer announces q, h and f, the publisher
+  // sends only the lowest ones (Chrome short of bandwidth or CPU).
+  void add_publisher(std::array<uint32_t, 3> layer_bps = {kLayerBps[0], kLayerBps[1], kLayerBps[2]},
+                     int sent_layers = 3, Duration keyframe_interval = seconds(3)) {
     auto& c = world.add_client(true);
     auto cfg = client::default_publisher_config(5000, 3);
     for (size_t i = 0; i < 3; ++i) cfg.video.layers[i].target_bps = layer_bps[i];
+    cfg.video.layers.resize(size_t(std::clamp(sent_layers, 1, 3)));
+    cfg.video.keyframe_interval = keyframe_interval;
     cfg.video.temporal_layers = 3;  // L1T3, as Chrome sends VP8 simulcast
     cfg.audio.payload_size = 60;    // Opus voice at ~24 kbit/s: L0 + audio fit under 150k
     auto app = std::make_unique<PublisherApp>(cfg);
