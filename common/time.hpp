@@ -21,4 +21,21 @@ constexpr int64_t to_micros(Instant t) {
 }
 constexpr Instant from_micros(int64_t us) { return Instant(microseconds(us)); }
 
+// Wall-clock time as the steady clock plus an offset, read once by whoever
+// owns the clocks (a worker when it starts; a simulation picks a fixed
+// value) and passed in, so an engine that stamps wall-clock time (RTCP
+// sender reports) reads no clock itself. The offset does not follow later
+// changes of the system clock: NTP timestamps in reports must not jump.
+struct WallClock {
+  Duration unix_minus_steady{};  // Unix time of steady-clock instant t: t + this
+
+  static WallClock system() {
+    return {std::chrono::duration_cast<Duration>(std::chrono::system_clock::now().time_since_epoch()) -
+            Clock::now().time_since_epoch()};
+  }
+  int64_t unix_micros(Instant t) const {
+    return std::chrono::duration_cast<microseconds>(t.time_since_epoch() + unix_minus_steady).count();
+  }
+};
+
 }  // namespace sfu

@@ -16,8 +16,14 @@ uint64_t ssrc_key(TransportId t, uint32_t ssrc) { return t << 32 ^ ssrc; }
 
 }  // namespace
 
-Router::Router(RoomId id, PacketOutput& out, TransportHost& host, EventSink sink)
-    : id_(id), worker_(out), host_(host), sink_(std::move(sink)), scratch_(kPacketBufferSize), data_(out, host, sink_) {}
+Router::Router(RoomId id, PacketOutput& out, TransportHost& host, EventSink sink, WallClock wall)
+    : id_(id),
+      worker_(out),
+      host_(host),
+      sink_(std::move(sink)),
+      wall_(wall),
+      scratch_(kPacketBufferSize),
+      data_(out, host, sink_) {}
 
 Router::~Router() = default;
 

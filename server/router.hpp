@@ -55,7 +55,8 @@ class Router {
  public:
   using EventSink = std::function<void(const MediaEvent&)>;
 
-  Router(RoomId id, PacketOutput& out, TransportHost& host, EventSink sink);
+  // `wall`: where the sender reports' NTP time comes from (common/time.hpp).
+  Router(RoomId id, PacketOutput& out, TransportHost& host, EventSink sink, WallClock wall);
   ~Router();
 
   RoomId id() const { return id_; }
@@ -148,6 +149,7 @@ class Router {
   PacketOutput& worker_;
   TransportHost& host_;
   EventSink sink_;
+  WallClock wall_;
   std::unordered_map<TransportId, RouterTransport> transports_;
   std::unordered_map<ProducerId, std::unique_ptr<Producer>> producers_;
   std::unordered_map<ConsumerId, std::unique_ptr<Consumer>> consumers_;

@@ -5,6 +5,7 @@
 #include <array>
 #include <chrono>
 
+#include "rtp/ntp.hpp"
 #include "rtp/rtcp/classify.hpp"
 #include "rtp/rtcp/compound_builder.hpp"
 #include "rtp/rtcp/full_intra_request.hpp"
@@ -29,16 +30,6 @@ constexpr Duration kAllocationInterval = milliseconds(200);
 constexpr Duration kStartupBaseLayers = seconds(4);
 constexpr Duration kSpeakerInterval = milliseconds(300);
 constexpr std::string_view kCname = "sfu";
-
-// NTP time (RFC 5905 era 0, 32.32 fixed point) for a steady-clock instant.
-uint64_t ntp_of(Instant now) {
-  static const auto offset = std::chrono::system_clock::now().time_since_epoch() - Clock::now().time_since_epoch();
-  const auto unix_us = std::chrono::duration_cast<microseconds>(now.time_since_epoch() + offset).count();
-  constexpr uint64_t kNtpUnixOffset = 2208988800ull;
-  const uint64_t secs = uint64_t(unix_us / 1000000) + kNtpUnixOffset;
-  const uint64_t frac = (uint64_t(unix_us % 1000000) << 32) / 1000000;
-  return secs << 32 | frac;
-}
 
 }  // namespace
 
@@ -117,7 +108,7 @@ void Router::on_subscriber_rtcp(TransportId tid, RouterTransport& t, Instant now
           auto& st = c->second->stats();
           if (block.last_sr != st.last_sr_compact) continue;
           // RFC 3550 §6.4.1: RTT = arrival − LSR − DLSR (DLSR in 1/65536 s).
-          const Duration dlsr = microseconds(int64_t(block.delay_since_last_sr) * 1000000 / 65536);
+          const Duration dlsr = rtp::from_compact_ntp_duration(block.delay_since_last_sr);
           const Duration rtt = now - st.last_sr_sent_at - dlsr;
           if (rtt > Duration::zero()) {
             st.rtt = rtt;
@@ -268,7 +259,7 @@ void Router::send_reports(TransportId tid, RouterTransport& t, Instant now) {
       auto& st = c.stats();
       if (!st.sent_any) continue;
       const uint32_t clock = c.spec().codecs.empty() ? media::kVideoClockRate : c.spec().codecs[0].clock_rate;
-      uint64_t ntp = ntp_of(now);
+      uint64_t ntp = rtp::ntp_from_unix_micros(wall_.unix_micros(now));
       const auto since_sent_us = std::chrono::duration_cast<microseconds>(now - st.last_sent_at).count();
       uint32_t rtp_ts = st.last_rtp_timestamp + uint32_t(since_sent_us * int64_t(clock) / 1000000);
       if (auto mapping = publisher_mapping(c, now)) {
@@ -298,7 +289,7 @@ std::optional<std::pair<uint64_t, uint32_t>> Router::publisher_mapping(const Con
   if (!sr) return std::nullopt;
   const auto elapsed_us = std::chrono::duration_cast<microseconds>(now - sr->arrival).count();
   if (elapsed_us < 0 || elapsed_us > 60'000'000) return std::nullopt;  // stale: the publisher stopped sending SRs
-  const uint64_t ntp = sr->ntp + (uint64_t(elapsed_us) << 32) / 1000000;
+  const uint64_t ntp = rtp::ntp_plus_micros(sr->ntp, elapsed_us);
   const uint32_t rtp = sr->rtp_ts + uint32_t(elapsed_us * int64_t(stream->clock_rate()) / 1000000);
   return std::make_pair(ntp, rtp);
 }

@@ -6,7 +6,7 @@ namespace sfu::server {
 
 Router& WorkerMedia::router(PacketOutput& out, RoomId room, const Router::EventSink& sink) {
   auto& r = routers_[room];
-  if (!r) r = std::make_unique<Router>(room, out, host_, sink);
+  if (!r) r = std::make_unique<Router>(room, out, host_, sink, wall_);
   return *r;
 }
 

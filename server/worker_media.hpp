@@ -45,7 +45,9 @@ class WorkerMedia : public WorkerHandler, public TransportHost::Listener {
   // Router ticks (NACKs, keyframe requests, reports, feedback, allocation).
   static constexpr Duration kTick = milliseconds(10);
 
-  WorkerMedia() { host_.set_listener(this); }
+  // `wall`: the wall clock its routers stamp sender reports with (a
+  // simulation passes a fixed one).
+  explicit WorkerMedia(WallClock wall = WallClock::system()) : wall_(wall) { host_.set_listener(this); }
 
   TransportHost& host() { return host_; }
   // The room's router, created on first use with `sink` for its events.
@@ -94,6 +96,7 @@ class WorkerMedia : public WorkerHandler, public TransportHost::Listener {
  private:
   Router* router_of(TransportId id);
 
+  WallClock wall_;
   TransportHost host_;
   std::unordered_map<RoomId, std::unique_ptr<Router>> routers_;
   std::unordered_map<TransportId, RoomId> room_of_;

@@ -2,6 +2,7 @@
 
 #include "bench/client/synthetic_publisher.hpp"
 #include "bench/client/synthetic_publisher_state.hpp"
+#include "rtp/ntp.hpp"
 #include "rtp/rtcp/classify.hpp"
 #include "rtp/rtcp/compound_builder.hpp"
 #include "rtp/rtcp/full_intra_request.hpp"
@@ -18,12 +19,9 @@ using namespace publisher_detail;  // NOLINT(google-build-using-namespace): the 
 
 namespace {
 
-// 32.32 fixed-point NTP time (RFC 3550 §4) for steady-clock microseconds.
-uint64_t ntp_from_micros(int64_t us) {
-  const int64_t secs = us >= 0 ? us / 1'000'000 : (us - 999'999) / 1'000'000;
-  const uint64_t frac_us = uint64_t(us - secs * 1'000'000);
-  return (kNtpBaseSeconds + uint64_t(secs)) << 32 | (frac_us << 32) / 1'000'000;
-}
+// NTP time for steady-clock microseconds: the steady clock's zero is
+// kNtpBaseSeconds after the NTP epoch (a simulation has no wall clock).
+uint64_t ntp_from_micros(int64_t us) { return rtp::ntp_from_micros(us + int64_t(kNtpBaseSeconds) * 1'000'000); }
 
 }  // namespace
 

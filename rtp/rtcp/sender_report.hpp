@@ -28,6 +28,7 @@
 #include "common/bytes.hpp"
 #include "common/parse_error.hpp"
 #include "common/result.hpp"
+#include "rtp/ntp.hpp"
 #include "rtp/rtcp/report_block.hpp"
 #include "rtp/rtcp/rtcp_header.hpp"
 
@@ -41,9 +42,7 @@ struct SenderInfo {
   bool operator==(const SenderInfo&) const = default;
 };
 
-// The middle 32 bits of a 64-bit NTP timestamp: what a report block's LSR
-// field carries (RFC 3550 §6.4.1).
-constexpr uint32_t compact_ntp(uint64_t ntp) { return uint32_t(ntp >> 16); }
+using rtp::compact_ntp;  // rtp/ntp.hpp
 
 // A parsed SR. Borrows from the packet it was parsed from.
 struct SenderReportView {

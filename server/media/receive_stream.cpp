@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "rtp/ntp.hpp"
 #include "rtp/rtcp/sender_report.hpp"
 
 namespace sfu::server::media {
@@ -167,10 +168,8 @@ rtp::rtcp::ReportBlock ReceiveStream::make_report_block(Instant now) {
   if (sr_) {
     // RFC 3550 §6.4.1: LSR is the middle 32 bits of the SR's NTP timestamp;
     // DLSR the time since it arrived, in units of 1/65536 s.
-    b.last_sr = rtp::rtcp::compact_ntp(sr_->ntp);
-    const int64_t us = std::max<int64_t>(0, micros_of(now - sr_->arrival));
-    const uint64_t dlsr = uint64_t(us) * 65536 / kMicrosPerSecond;
-    b.delay_since_last_sr = uint32_t(std::min<uint64_t>(dlsr, std::numeric_limits<uint32_t>::max()));
+    b.last_sr = rtp::compact_ntp(sr_->ntp);
+    b.delay_since_last_sr = rtp::to_compact_ntp_duration(now - sr_->arrival);
   }
   if (!started_) return b;
 

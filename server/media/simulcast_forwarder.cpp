@@ -1,10 +1,11 @@
 #include "server/media/simulcast_forwarder.hpp"
 
 #include <algorithm>
-#include <utility>
 #include <cstdlib>
+#include <utility>
 
 #include "rtp/codecs/vp8.hpp"
+#include "rtp/ntp.hpp"
 #include "rtp/rtp_rewriter.hpp"
 #include "rtp/sequence.hpp"
 
@@ -15,14 +16,6 @@ namespace {
 constexpr uint8_t kHistoryValid = 1;
 constexpr uint8_t kHistoryMarker = 2;
 constexpr uint8_t kHistoryVp8 = 4;
-
-// A signed NTP difference (RFC 3550 §4, 32.32 fixed point) in RTP ticks.
-// Split into seconds and fraction so that long spans do not overflow.
-int64_t ntp_to_ticks(int64_t ntp_delta, uint32_t clock_rate) {
-  const int64_t seconds_part = ntp_delta >> 32;  // floor, also for negative deltas
-  const uint64_t fraction = uint64_t(ntp_delta) & 0xffffffffu;
-  return seconds_part * int64_t(clock_rate) + int64_t((fraction * clock_rate) >> 32);
-}
 
 // Serial order of 8-bit TL0PICIDX values: true when a comes after b.
 bool tl0_newer(uint8_t a, uint8_t b) { return a != b && uint8_t(a - b) < 128; }
@@ -276,7 +269,7 @@ std::optional<uint32_t> SimulcastForwarder::sender_report_timestamp(int layer, u
   if (!old_clock.valid || !new_clock.valid || !old_clock.ssrc_known || !new_clock.ssrc_known) return std::nullopt;
   if (old_clock.ssrc != epoch_ssrc_ || new_clock.ssrc != layer_ssrc_[size_t(layer)]) return std::nullopt;
   // The old source's RTP clock at the instant of the new source's report.
-  const int64_t ticks = ntp_to_ticks(int64_t(new_clock.ntp - old_clock.ntp), config_.clock_rate);
+  const int64_t ticks = rtp::ntp_delta_to_ticks(int64_t(new_clock.ntp - old_clock.ntp), config_.clock_rate);
   const uint32_t old_at_new_report = old_clock.rtp_ts + uint32_t(ticks);
   const uint32_t on_old_clock = in_ts - new_clock.rtp_ts + old_at_new_report;
   return on_old_clock + ts_offset_;

@@ -262,7 +262,7 @@ class SimWorld : public server::PacketOutput {
 
   std::mt19937 rng_;
   std::shared_ptr<const dtls::Context> server_ctx_, client_ctx_;
-  server::WorkerMedia media_;
+  server::WorkerMedia media_{WallClock{}};  // a fixed wall clock: sender reports are reproducible
   server::Router* router_ = nullptr;
   std::vector<std::unique_ptr<Client>> clients_;
   std::priority_queue<Datagram, std::vector<Datagram>, std::greater<>> queue_;
