@@ -1,24 +1,15 @@
-// SRTP/SRTCP packet transforms over OpenSSL EVP (see the header).
-//
-// The SHA1_* low-level functions are deprecated in OpenSSL 3 but are the
-// only allocation-free way to resume precomputed HMAC states (EVP_MD_CTX
-// copies re-create the provider context, which allocates); ice/stun_integrity.cpp
-// does the same. Confined to this file.
-#define OPENSSL_SUPPRESS_DEPRECATED 1
+// SRTP/SRTCP packet transforms over OpenSSL EVP (see the header); the
+// HMAC-SHA1 authentication is common/hmac_sha1.
 
 #include "dtls/srtp_evp_transform.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 
 #include <cstring>
 #include <utility>
 
 namespace sfu::dtls {
-
-static_assert(sizeof(SHA_CTX) <= 96, "HmacSha1::kStateSize too small for SHA_CTX");
-static_assert(alignof(SHA_CTX) <= 8, "HmacSha1 state under-aligned for SHA_CTX");
 
 namespace {
 
@@ -37,18 +28,6 @@ EvpCipherCtxPtr make_cipher(const EVP_CIPHER* cipher, Bytes key, int enc) {
   if (key.size() != kKeyLen) return nullptr;
   EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   if (!ctx || EVP_CipherInit_ex(ctx.get(), cipher, nullptr, key.data(), nullptr, enc) != 1) return nullptr;
-  return ctx;
-}
-
-// Starts a SHA-1 state that has absorbed key XOR pad (RFC 2104).
-SHA_CTX keyed_state(Bytes key, uint8_t pad) {
-  uint8_t block[SHA_CBLOCK];
-  std::memset(block, pad, sizeof block);
-  for (size_t i = 0; i < key.size() && i < sizeof block; ++i) block[i] ^= key[i];
-  SHA_CTX ctx;
-  SHA1_Init(&ctx);
-  SHA1_Update(&ctx, block, sizeof block);
-  OPENSSL_cleanse(block, sizeof block);
   return ctx;
 }
 
@@ -82,35 +61,6 @@ bool srtp_kdf(Bytes master_key, Bytes master_salt, SrtpKdfLabel label, MutBytes 
   EvpCipherCtxPtr ctx = srtp_aes_cm_context(master_key);
   std::memset(out.data(), 0, out.size());
   return ctx && srtp_aes_cm_xor(ctx.get(), iv, out);
-}
-
-// ---- HMAC-SHA1 ------------------------------------------------------------------
-
-HmacSha1::HmacSha1(Bytes key) {
-  SHA_CTX inner = keyed_state(key, 0x36);
-  SHA_CTX outer = keyed_state(key, 0x5c);
-  std::memcpy(inner_, &inner, sizeof inner);
-  std::memcpy(outer_, &outer, sizeof outer);
-  OPENSSL_cleanse(&inner, sizeof inner);
-  OPENSSL_cleanse(&outer, sizeof outer);
-}
-
-HmacSha1::~HmacSha1() {
-  OPENSSL_cleanse(inner_, sizeof inner_);
-  OPENSSL_cleanse(outer_, sizeof outer_);
-}
-
-void HmacSha1::mac(Bytes a, Bytes b, std::span<uint8_t, kSize> out) const {
-  // HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m)), resuming the saved states.
-  SHA_CTX ctx;
-  std::memcpy(&ctx, inner_, sizeof ctx);
-  SHA1_Update(&ctx, a.data(), a.size());
-  SHA1_Update(&ctx, b.data(), b.size());
-  uint8_t inner_digest[SHA_DIGEST_LENGTH];
-  SHA1_Final(inner_digest, &ctx);
-  std::memcpy(&ctx, outer_, sizeof ctx);
-  SHA1_Update(&ctx, inner_digest, sizeof inner_digest);
-  SHA1_Final(out.data(), &ctx);
 }
 
 // ---- Keying -----------------------------------------------------------------------

@@ -30,6 +30,7 @@
 #include <optional>
 
 #include "common/bytes.hpp"
+#include "common/hmac_sha1.hpp"
 #include "dtls/srtp_profile.hpp"
 
 namespace sfu::dtls {
@@ -69,28 +70,7 @@ enum class SrtpKdfLabel : uint8_t {
 // size or an OpenSSL failure. Control path: allocates a cipher context.
 bool srtp_kdf(Bytes master_key, Bytes master_salt, SrtpKdfLabel label, MutBytes out);
 
-// HMAC-SHA1 (RFC 2104) with the inner and outer hash states precomputed
-// from the key, so each MAC costs the message blocks plus two, with no
-// allocation and no EVP dispatch. Default-constructed: keyed with nothing.
-class HmacSha1 {
- public:
-  static constexpr size_t kSize = 20;
-
-  HmacSha1() = default;
-  // Keys with `key`, at most 64 bytes (SRTP's is 20).
-  explicit HmacSha1(Bytes key);
-  HmacSha1(const HmacSha1&) = default;
-  HmacSha1& operator=(const HmacSha1&) = default;
-  ~HmacSha1();
-
-  // out = HMAC(key, a || b), the full 20 bytes.
-  void mac(Bytes a, Bytes b, std::span<uint8_t, kSize> out) const;
-
- private:
-  static constexpr size_t kStateSize = 96;  // sizeof(SHA_CTX), checked in the .cpp
-  alignas(8) uint8_t inner_[kStateSize]{};
-  alignas(8) uint8_t outer_[kStateSize]{};
-};
+using sfu::HmacSha1;  // common/hmac_sha1.hpp: SRTP's HMAC-SHA1 authentication
 
 // One direction's session keys for SRTP or for SRTCP under one profile, and
 // the packet transforms with them. `sealing` fixes the direction: a sealing

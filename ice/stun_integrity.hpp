@@ -28,6 +28,7 @@
 #include <string_view>
 
 #include "common/bytes.hpp"
+#include "common/hmac_sha1.hpp"
 #include "ice/stun_message.hpp"
 
 namespace sfu::ice {
@@ -57,14 +58,13 @@ class IntegrityKey {
 
   // HMAC-SHA1 of `first` ‖ `second` under this key into `out`. Low-level
   // building block of check_integrity and StunBuilder. Precondition: valid().
-  void hmac_sha1(Bytes first, Bytes second, std::span<uint8_t, kStunIntegritySize> out) const;
+  void hmac_sha1(Bytes first, Bytes second, std::span<uint8_t, kStunIntegritySize> out) const {
+    hmac_.mac(first, second, out);
+  }
 
  private:
-  // Opaque storage for two OpenSSL SHA_CTX (the size is checked in the .cpp)
-  // so that this header does not expose OpenSSL.
-  static constexpr size_t kStateSize = 128;
-  alignas(8) unsigned char inner_[kStateSize] = {};
-  alignas(8) unsigned char outer_[kStateSize] = {};
+  static_assert(kStunIntegritySize == HmacSha1::kSize);
+  HmacSha1 hmac_;
   bool valid_ = false;
 };
 
