@@ -145,7 +145,9 @@ std::string format_line(Format format, Level level, std::chrono::system_clock::t
     append_json_string(out, event);
     for (const auto& f : fields) {
       out += ',';
-      append_json_string(out, reserved_key(f.key) ? "_" + std::string(f.key) : std::string(f.key));
+      std::string key = reserved_key(f.key) ? "_" : "";  // not "_" + string: GCC 12 -Wrestrict at -O3
+      key += f.key;
+      append_json_string(out, key);
       out += ':';
       append_json_string(out, f.value);
     }

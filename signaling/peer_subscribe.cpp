@@ -53,10 +53,10 @@ SubscriberSection& Peer::section_for_new_consumer() {
       break;
     }
   if (!slot) slot = &sections_.emplace_back();
-  std::string known = std::move(slot->known_mid);
-  *slot = SubscriberSection{};
-  slot->known_mid = std::move(known);
-  slot->mid = std::to_string(next_mid_++);
+  SubscriberSection fresh;
+  fresh.known_mid = std::move(slot->known_mid);
+  fresh.mid = std::to_string(next_mid_++);
+  *slot = std::move(fresh);
   return *slot;
 }
 
