@@ -15,16 +15,9 @@
 #include "ice/lite_agent.hpp"
 #include "sctp/association.hpp"
 #include "server/media/media_types.hpp"
-#include "server/transport.hpp"
-#include "server/transport_host.hpp"
+#include "server/ids.hpp"
 
 namespace sfu::server {
-
-using RoomId = uint64_t;
-using ProducerId = uint64_t;
-using ConsumerId = uint64_t;
-using DataProducerId = uint64_t;  // assigned by the room's router (unique in the room)
-using DataConsumerId = uint64_t;  // assigned by signaling
 
 // Header extension ids as negotiated on one transport (0 = not negotiated).
 struct ExtensionIds {

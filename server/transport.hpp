@@ -30,12 +30,11 @@
 #include "ice/controlling_agent.hpp"
 #include "ice/lite_agent.hpp"
 #include "ice/path.hpp"
+#include "server/ids.hpp"
 
 namespace sfu::server {
 
 enum class TransportRole : uint8_t { server, client };
-enum class TransportState : uint8_t { new_, connecting, connected, failed, closed };
-std::string_view to_string(TransportState s);
 
 // Why an incoming datagram was dropped. Indexes TransportCounters::dropped.
 enum class DropReason : uint8_t {
@@ -65,7 +64,6 @@ struct TransportCounters {
     f(protect_failures);
   }
 };
-inline constexpr size_t kTransportStateCount = 5;
 
 struct TransportConfig {
   TransportRole role = TransportRole::server;

@@ -19,8 +19,6 @@
 
 namespace sfu::server {
 
-using TransportId = uint64_t;
-
 struct HostCounters {
   uint64_t unknown_ufrag = 0;  // STUN for no transport here
   uint64_t unknown_path = 0;   // non-STUN from a path no transport has validated
