@@ -58,7 +58,7 @@ class DataRouter {
   static constexpr size_t kMaxQueuedBytes = 8u << 20;  // per consumer
   static constexpr Duration kStallTimeout = seconds(15);
   static constexpr size_t kMaxProducersPerTransport = 256;
-  static constexpr size_t kLocalMaxMessageSize = 262144;  // our a=max-message-size
+  static constexpr size_t kLocalMaxMessageSize = kSctpLocalMaxMessageSize;  // room_api.hpp
 
   DataRouter(PacketOutput& out, TransportHost& host, EventSink sink);
   ~DataRouter();

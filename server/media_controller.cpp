@@ -2,6 +2,10 @@
 
 #include <algorithm>
 
+#include "server/router.hpp"
+#include "server/worker_media.hpp"
+#include "server/worker_pool.hpp"
+
 namespace sfu::server {
 
 MediaController::MediaController(WorkerPool& pool, Post post_to_control)

@@ -21,9 +21,15 @@
 
 #include "server/room_api.hpp"
 #include "server/stats.hpp"
-#include "server/worker_pool.hpp"
+#include "server/worker_metrics.hpp"
 
 namespace sfu::server {
+
+// Only named here, so that signaling/ sees neither the workers nor libuv.
+class Router;
+class Worker;
+class WorkerMedia;
+class WorkerPool;
 
 class MediaController {
  public:

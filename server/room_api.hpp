@@ -94,6 +94,9 @@ struct ActiveSpeakerEvent {
   ProducerId producer;  // the audio producer now loudest
   int audio_level;      // dBov, 0 loudest .. 127 silence
 };
+// Our a=max-message-size (RFC 8841 §6): the largest message we take.
+inline constexpr uint64_t kSctpLocalMaxMessageSize = 262144;
+
 // Data channels on a transport (its SDP m=application section, RFC 8841).
 struct SctpSpec {
   TransportId transport = 0;

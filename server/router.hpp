@@ -28,28 +28,9 @@
 #include "server/transport_host.hpp"
 #include "server/packet_output.hpp"
 #include "server/worker.hpp"
+#include "server/worker_metrics.hpp"
 
 namespace sfu::server {
-
-struct RouterCounters {
-  uint64_t rtp_in = 0, rtcp_in = 0, rtp_forwarded = 0, rtx_sent = 0, rtcp_sent = 0;
-  uint64_t malformed = 0, unknown_ssrc = 0, padding_probes_in = 0, send_failures = 0;
-  uint64_t nacks_sent_upstream = 0, plis_sent_upstream = 0;
-  uint64_t padding_sent = 0;  // padding-only RTX packets (probes with no media to resend)
-  uint64_t media_forwarded = 0;  // first transmissions of media (rtp_forwarded less RTX and padding)
-  // RTCP feedback from subscribers, and the consumers' layer changes
-  // (ConsumerLayersEvent, the first selection included).
-  uint64_t nacks_received = 0, plis_received = 0, firs_received = 0, layer_changes = 0;
-  uint64_t rtp_lost_closed = 0;  // upstream RTP lost, summed over the producers already closed
-
-  RouterCounters& operator+=(const RouterCounters& o);
-  template <class F>
-  void for_each_field(F&& f) {
-    f(rtp_in), f(rtcp_in), f(rtp_forwarded), f(rtx_sent), f(rtcp_sent), f(malformed), f(unknown_ssrc);
-    f(padding_probes_in), f(send_failures), f(nacks_sent_upstream), f(plis_sent_upstream), f(padding_sent);
-    f(nacks_received), f(plis_received), f(firs_received), f(layer_changes), f(rtp_lost_closed), f(media_forwarded);
-  }
-};
 
 class Router {
  public:

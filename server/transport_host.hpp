@@ -16,20 +16,9 @@
 
 #include "server/transport.hpp"
 #include "server/worker.hpp"
+#include "server/worker_metrics.hpp"
 
 namespace sfu::server {
-
-struct HostCounters {
-  uint64_t unknown_ufrag = 0;  // STUN for no transport here
-  uint64_t unknown_path = 0;   // non-STUN from a path no transport has validated
-  uint64_t malformed = 0;      // unparsable STUN, unknown first byte
-  uint64_t media_in = 0;       // decrypted RTP/RTCP handed to the listener
-  uint64_t send_failures = 0;  // protect failed or no selected path
-  template <class F>
-  void for_each_field(F&& f) {
-    f(unknown_ufrag), f(unknown_path), f(malformed), f(media_in), f(send_failures);
-  }
-};
 
 class TransportHost : public WorkerHandler {
  public:

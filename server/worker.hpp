@@ -36,6 +36,7 @@
 #include "server/mpsc_queue.hpp"
 #include "server/packet_output.hpp"
 #include "server/udp_socket.hpp"
+#include "server/worker_metrics.hpp"
 
 namespace sfu::server {
 
@@ -53,34 +54,6 @@ struct WorkerConfig {
 // or one ICE-TCP connection, plus the remote transport address.
 using NetPath = ice::Path;
 using NetPathHash = ice::PathHash;
-
-struct WorkerCounters {
-  uint64_t tcp_accepted = 0;
-  uint64_t tcp_refused = 0;
-  uint64_t tcp_closed = 0;
-  uint64_t tcp_frames_in = 0;
-  uint64_t tcp_frames_out = 0;
-  uint64_t tcp_empty_frames = 0;    // zero-length frames: dropped
-  uint64_t tcp_backlog_drops = 0;   // frames dropped because the peer reads too slowly
-  uint64_t tasks = 0;
-  uint64_t loop_iterations = 0;
-  template <class F>
-  void for_each_field(F&& f) {
-    f(tcp_accepted), f(tcp_refused), f(tcp_closed), f(tcp_frames_in), f(tcp_frames_out), f(tcp_empty_frames);
-    f(tcp_backlog_drops), f(tasks), f(loop_iterations);
-  }
-};
-
-// The worker loop's own counters as /metrics reads them (metrics.hpp).
-struct LoopSample {
-  UdpCounters udp;
-  WorkerCounters loop;
-  template <class F>
-  void for_each_field(F&& f) {
-    udp.for_each_field(f);
-    loop.for_each_field(f);
-  }
-};
 
 class Worker;
 

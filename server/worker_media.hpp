@@ -10,35 +10,13 @@
 
 #include "server/room_api.hpp"
 #include "server/router.hpp"
+#include "server/worker_metrics.hpp"
 #include "server/stats.hpp"
 #include "server/transport_host.hpp"
 #include "server/packet_output.hpp"
 #include "server/worker.hpp"
 
 namespace sfu::server {
-
-// What one worker's media side publishes for /metrics once a second
-// (metrics.hpp): counters summed over live and retired objects, so they
-// never go back, and gauges of what lives now.
-struct MediaSample {
-  HostCounters host;
-  TransportCounters transports;
-  std::array<uint64_t, kTransportStateCount> transports_by_state{};
-  RouterCounters routers;
-  uint64_t rtp_lost = 0;  // upstream, over every producer since start
-  MediaCounts counts;
-  Histogram bwe{kBitrateBoundsBps};  // every subscriber transport's estimate, sampled each second
-  template <class F>
-  void for_each_field(F&& f) {
-    host.for_each_field(f);
-    transports.for_each_field(f);
-    for (auto& n : transports_by_state) f(n);
-    routers.for_each_field(f);
-    f(rtp_lost);
-    counts.for_each_field(f);
-    bwe.for_each_field(f);
-  }
-};
 
 class WorkerMedia : public WorkerHandler, public TransportHost::Listener {
  public:

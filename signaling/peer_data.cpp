@@ -4,7 +4,6 @@
 // router opens on other peers' subscriber connections).
 #include <algorithm>
 
-#include "server/data_router.hpp"
 #include "signaling/peer.hpp"
 #include "signaling/sdp_session.hpp"
 
@@ -32,7 +31,7 @@ bool Peer::answer_data_section(const sdp::MediaSection& offered, sdp::MediaSecti
   answer.protocol = offered.protocol;
   answer.formats = {"webrtc-datachannel"};
   answer.sctp_port = kDefaultSctpPort;
-  answer.max_message_size = server::DataRouter::kLocalMaxMessageSize;
+  answer.max_message_size = server::kSctpLocalMaxMessageSize;
   apply_transport(answer, *pub_transport_, sdp::Setup::passive);
   answer.rtcp_mux = false;
   if (!pub_sctp_) {
