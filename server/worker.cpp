@@ -189,41 +189,47 @@ double Worker::cpu_seconds() const {
 void Worker::on_check() {
   ++counters_.loop_iterations;
   if (stopping_.load(std::memory_order_relaxed) && !handler_) return;
-  if (handler_) {
-    const Instant now = Clock::now();
-    if (now >= next_publish_) {
-      next_publish_ = now + seconds(1);
-      LoopSample s{udp_->counters(), counters_};
-      warn_about_drops(s);
-      published_loop_.publish(s);
-      handler_->publish_metrics(now);
-    }
-    auto deadline = handler_->poll_timeout();
-    if (deadline && *deadline <= now) {
-      handler_->on_timeout(*this, now);
-      deadline = handler_->poll_timeout();
-    }
-    // An idle loop still wakes once a second to publish its metrics (a room
-    // closed just after a publication must not stay on /metrics).
-    if (!deadline || next_publish_ < *deadline) deadline = next_publish_;
-    if (deadline != armed_deadline_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&timer_))) {
-      armed_deadline_ = deadline;
-      if (!deadline) {
-        uv_timer_stop(&timer_);
-      } else {
-        const auto wait = std::chrono::ceil<milliseconds>(*deadline - now).count();
-        uv_timer_start(
-            &timer_,
-            [](uv_timer_t* t) {
-              Worker* w = owner(t);
-              w->armed_deadline_.reset();
-              if (w->handler_) w->handler_->on_timeout(*w, Clock::now());
-            },
-            uint64_t(wait < 0 ? 0 : wait), 0);
-      }
-    }
-  }
+  if (handler_) run_handler_timer(Clock::now());
   if (udp_->queued()) udp_->flush();
+}
+
+// The handler's timeout if it is due, then the timer armed again for the
+// next one (or for the next metrics publication: an idle loop still wakes
+// once a second, so a room closed just after a publication does not stay on
+// /metrics).
+void Worker::run_handler_timer(Instant now) {
+  if (now >= next_publish_) {
+    next_publish_ = now + seconds(1);
+    LoopSample s{udp_->counters(), counters_};
+    warn_about_drops(s);
+    published_loop_.publish(s);
+    handler_->publish_metrics(now);
+  }
+  auto deadline = handler_->poll_timeout();
+  if (deadline && *deadline <= now) {
+    handler_->on_timeout(*this, now);
+    deadline = handler_->poll_timeout();
+  }
+  if (!deadline || next_publish_ < *deadline) deadline = next_publish_;
+  if (deadline == armed_deadline_ || uv_is_closing(reinterpret_cast<uv_handle_t*>(&timer_))) return;
+  armed_deadline_ = deadline;
+  const auto wait = std::chrono::ceil<milliseconds>(*deadline - now).count();
+  // The timer fires by libuv's loop time, cached at the start of the
+  // iteration, so it can fire a little before the deadline by Clock::now():
+  // the callback runs the same steps, which arm it again for what is left
+  // (a handler that finds nothing due must not be left without a timer, the
+  // loop would sleep until the next datagram or task). What a timeout
+  // queued is sent at once, not after the next poll.
+  uv_timer_start(
+      &timer_,
+      [](uv_timer_t* t) {
+        Worker* w = owner(t);
+        w->armed_deadline_.reset();
+        if (!w->handler_) return;
+        w->run_handler_timer(Clock::now());
+        if (w->udp_->queued()) w->udp_->flush();
+      },
+      uint64_t(wait < 0 ? 0 : wait), 0);
 }
 
 void Worker::send(const NetPath& to, Bytes data) {

@@ -135,6 +135,7 @@ class Worker : public PacketOutput {
   void on_udp_readable();
   void on_async();
   void on_check();
+  void run_handler_timer(Instant now);
   void on_tcp_accept();
   void on_tcp_read(TcpConnection& c, ssize_t nread);
   void tcp_write(TcpConnection& c, Bytes data);
