@@ -1,6 +1,7 @@
 #include "rtp/rtp_rewriter.hpp"
 
 #include <array>
+#include <cstdint>
 #include <cstring>
 
 #include "common/bytes.hpp"
@@ -60,19 +61,33 @@ Result<void, RewriteError> set_extension(MutBytes packet, const RtpView& view, u
   return {};
 }
 
-size_t copy_with_extensions(const RtpView& view, const ExtensionIdMap& map, std::span<const ExtensionToAdd> add,
-                            MutBytes out) {
+namespace {
+
+enum class AddMode : bool { yield, replace };
+
+// copy_with_extensions and write_outgoing: `mode` says whether an element
+// of `add` yields to a mapped element with its id or replaces its value;
+// `osn` makes the copy an RTX packet (the OSN before the payload, no padding).
+OutgoingLayout copy_rebuilt(const RtpView& view, const ExtensionIdMap& map, std::span<const ExtensionToAdd> add,
+                            AddMode mode, std::optional<uint16_t> osn, MutBytes out) {
   const ExtensionForm form = view.extension_form();
-  if (form == ExtensionForm::other) return 0;
+  if (form == ExtensionForm::other) return {};
   // Which form fits everything that will be written, and how much it takes.
   bool one_byte = true;
   size_t kept = 0, kept_bytes = 0, dropped_bytes = 0;  // dropped: value bytes + one per header
+  // present[id]: a mapped element has this id. added[id]: 1 + its index in `add`.
   std::array<bool, 256> present{};
+  std::array<uint8_t, 256> added{};
+  if (mode == AddMode::replace) {
+    for (size_t i = 0; i < add.size() && i < 255; ++i)
+      if (add[i].id != 0 && !added[add[i].id]) added[add[i].id] = uint8_t(i + 1);
+  }
   auto fits = [&](uint8_t id, size_t size) {
     if (id == 0 || size > 255) return false;
     if (id > kOneByteMaxId || size == 0 || size > 16) one_byte = false;
     return true;
   };
+  auto value_of = [&](uint8_t to, Bytes own) { return added[to] ? add[added[to] - 1].value : own; };
   if (form != ExtensionForm::none) {
     for (const ExtensionElement& e : view.extensions()) {
       const uint8_t to = map.out[e.id];
@@ -80,15 +95,16 @@ size_t copy_with_extensions(const RtpView& view, const ExtensionIdMap& map, std:
         dropped_bytes += e.value.size() + 1;
         continue;
       }
-      if (!fits(to, e.value.size())) return 0;
+      const Bytes value = value_of(to, e.value);
+      if (!fits(to, value.size())) return {};
       present[to] = true;
       ++kept;
-      kept_bytes += e.value.size();
+      kept_bytes += value.size();
     }
   }
   for (const ExtensionToAdd& a : add) {
     if (a.id != 0 && present[a.id]) continue;
-    if (!fits(a.id, a.value.size())) return 0;
+    if (!fits(a.id, a.value.size())) return {};
     ++kept;
     kept_bytes += a.value.size();
   }
@@ -99,37 +115,67 @@ size_t copy_with_extensions(const RtpView& view, const ExtensionIdMap& map, std:
   const size_t block = raw ? 4 + (raw + 3) / 4 * 4 : 0;
 
   const size_t fixed = kFixedHeaderSize + 4 * size_t(view.csrc_count());
-  const Bytes rest = view.packet().subspan(view.header_size());  // payload and padding
-  const size_t total = fixed + block + rest.size();
-  if (out.size() < total || view.packet().data() == out.data()) return 0;
+  // Media: payload and padding as they are. RTX: the OSN, then the payload.
+  const Bytes rest = osn ? view.payload() : view.packet().subspan(view.header_size());
+  const size_t prefix = osn ? 2 : 0;  // the OSN (RFC 4588 §4)
+  const size_t total = fixed + block + prefix + rest.size();
+  OutgoingLayout layout{total, fixed + block + prefix, view.payload().size(), {}};
+  const uint8_t* in = view.packet().data();
+  if (out.size() < total || (in < out.data() + out.size() && out.data() < in + view.packet().size())) return {};
 
-  std::memcpy(out.data(), view.packet().data(), fixed);
+  std::memcpy(out.data(), in, fixed);
   out[0] = uint8_t(block ? (out[0] | 0x10) : (out[0] & ~0x10));
+  if (osn) out[0] = uint8_t(out[0] & ~0x20);  // RFC 4588 §4: the original's padding is removed
   if (block) {
     size_t at = fixed;
     store_be16(&out[at], one_byte ? kOneByteProfile : kTwoByteProfile);
     store_be16(&out[at + 2], uint16_t((block - 4) / 4));
     at += 4;
-    auto put = [&](uint8_t id, Bytes value) {
+    auto put = [&](uint8_t id, Bytes value, size_t add_index) {
       if (one_byte) {
         out[at++] = uint8_t(id << 4 | (value.size() - 1));
       } else {
         out[at++] = id;
         out[at++] = uint8_t(value.size());
       }
+      if (add_index < layout.set_at.size()) layout.set_at[add_index] = uint16_t(at);
       if (!value.empty()) std::memcpy(&out[at], value.data(), value.size());
       at += value.size();
     };
+    constexpr size_t kNone = SIZE_MAX;
     if (form != ExtensionForm::none) {
       for (const ExtensionElement& e : view.extensions())
-        if (const uint8_t to = map.out[e.id]; to != 0) put(to, e.value);
+        if (const uint8_t to = map.out[e.id]; to != 0)
+          put(to, value_of(to, e.value), added[to] ? size_t(added[to] - 1) : kNone);
     }
-    for (const ExtensionToAdd& a : add)
-      if (!present[a.id]) put(a.id, a.value);
+    for (size_t i = 0; i < add.size(); ++i)
+      if (!present[add[i].id]) put(add[i].id, add[i].value, mode == AddMode::replace ? i : kNone);
     std::memset(&out[at], 0, fixed + block - at);  // RFC 8285 §4.1 padding
   }
-  if (!rest.empty()) std::memcpy(&out[fixed + block], rest.data(), rest.size());
-  return total;
+  if (osn) store_be16(&out[fixed + block], *osn);
+  if (!rest.empty()) std::memcpy(&out[fixed + block + prefix], rest.data(), rest.size());
+  return layout;
+}
+
+}  // namespace
+
+size_t copy_with_extensions(const RtpView& view, const ExtensionIdMap& map, std::span<const ExtensionToAdd> add,
+                            MutBytes out) {
+  return copy_rebuilt(view, map, add, AddMode::yield, std::nullopt, out).length;
+}
+
+OutgoingLayout write_outgoing(const RtpView& view, const ExtensionIdMap& map, std::span<const ExtensionToAdd> set,
+                              const OutgoingHeader& header, std::optional<uint16_t> rtx_osn, MutBytes out) {
+  if (header.payload_type > 0x7F) return {};
+  const OutgoingLayout l = copy_rebuilt(view, map, set, AddMode::replace, rtx_osn, out);
+  if (l.length == 0) return l;
+  const MutBytes packet = out.first(l.length);
+  set_ssrc(packet, header.ssrc);
+  set_sequence(packet, header.sequence);
+  set_timestamp(packet, header.timestamp);
+  set_payload_type(packet, header.payload_type);
+  set_marker(packet, header.marker);
+  return l;
 }
 
 }  // namespace sfu::rtp

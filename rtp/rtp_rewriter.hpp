@@ -143,4 +143,38 @@ struct ExtensionToAdd {
 size_t copy_with_extensions(const RtpView& view, const ExtensionIdMap& map, std::span<const ExtensionToAdd> add,
                             MutBytes out);
 
+// The fixed-header fields of an outgoing copy (write_outgoing).
+struct OutgoingHeader {
+  uint32_t ssrc = 0;
+  uint16_t sequence = 0;
+  uint32_t timestamp = 0;
+  uint8_t payload_type = 0;  // 0..127
+  bool marker = false;
+};
+
+// Where write_outgoing put the packet's parts, for in-place writes after it
+// (a codec's payload descriptor) and for SRTP.
+struct OutgoingLayout {
+  size_t length = 0;          // bytes written; 0 on failure
+  size_t payload_offset = 0;  // the original payload (after the OSN for RTX)
+  size_t payload_size = 0;    // without RTP padding
+  // Where the value of set[i] (i < 4) was written in the copy; 0 when it
+  // was not (a value known only once the length is: transport-wide seq).
+  std::array<uint16_t, 4> set_at{};
+};
+
+// The send path's one pass from a parsed incoming packet to a subscriber's
+// copy: copy_with_extensions with two differences, then the fixed header
+// set to `header`.
+//  - An element of `set` *replaces* the value of a mapped element with its
+//    id (the sender's own send time and transport-wide sequence number), or
+//    is added when there is none.
+//  - With `rtx_osn`, the copy is the RFC 4588 RTX twin of the rewritten
+//    packet: P cleared, the OSN in front of the payload, padding left out.
+// `header` and `set` apply to the copy only; `view` is only read and must
+// not overlap `out`. Fails (length 0) as copy_with_extensions does, and when
+// header.payload_type > 127.
+OutgoingLayout write_outgoing(const RtpView& view, const ExtensionIdMap& map, std::span<const ExtensionToAdd> set,
+                              const OutgoingHeader& header, std::optional<uint16_t> rtx_osn, MutBytes out);
+
 }  // namespace sfu::rtp

@@ -12,6 +12,8 @@
 
 namespace sfu::server {
 
+class TransportSender;
+
 struct ConsumerStats {
   uint64_t packets = 0;
   uint64_t octets = 0;  // payload octets, for SR (RFC 3550 §6.4.1)
@@ -49,7 +51,24 @@ class Consumer {
   const rtp::ExtensionIdMap& extension_map() const { return ext_map_; }
   // The subscriber-side payload type for a publisher payload type.
   uint8_t rtx_payload_type_for(uint8_t subscriber_pt) const;
-  uint16_t next_rtx_sequence() { return rtx_seq_++; }
+  // The next RTX sequence number, and moving past it once a packet used it.
+  uint16_t rtx_sequence() const { return rtx_seq_; }
+  void advance_rtx_sequence() { ++rtx_seq_; }
+  // A packet of this consumer's stream went out (first transmission, or a
+  // resend on the media SSRC when it has no RTX): the SR statistics.
+  // `in_timestamp`: the publisher's timestamp of the packet rewritten by `rw`.
+  void on_sent(Instant now, const media::Rewrite& rw, uint32_t in_timestamp, size_t payload_size) {
+    stats_.timestamp_offset = rw.timestamp - in_timestamp;
+    stats_.last_sequence = rw.sequence;
+    ++stats_.packets;
+    stats_.octets += payload_size;
+    stats_.last_rtp_timestamp = rw.timestamp;
+    stats_.last_sent_at = now;
+    stats_.sent_any = true;
+  }
+  // The sender of its subscriber's transport (the router sets it).
+  TransportSender* sender() const { return sender_; }
+  void set_sender(TransportSender* s) { sender_ = s; }
 
   bool paused() const { return paused_; }
   void set_paused(bool p);
@@ -80,6 +99,7 @@ class Consumer {
   uint16_t rtx_seq_;
   bool paused_;
   bool ready_ = false;
+  TransportSender* sender_ = nullptr;
   ConsumerStats stats_;
 };
 

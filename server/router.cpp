@@ -30,12 +30,14 @@ Router::~Router() = default;
 // ---- commands ----------------------------------------------------------------
 
 void Router::add_transport(TransportId id, bool publisher) {
-  RouterTransport t;
+  transports_.erase(id);
+  RouterTransport& t = transports_[id];  // stays put: the sender points into it
   t.publisher = publisher;
   t.rtcp_ssrc = uint32_t(0x5f000000u ^ (id * 2654435761u));
   if (publisher) t.feedback.emplace(t.rtcp_ssrc);
   else t.estimator.emplace();
-  transports_[id] = std::move(t);
+  t.sender.emplace(id, worker_, MutBytes(scratch_), t.estimator ? &*t.estimator : nullptr, counters_, sink_);
+  t.sender->attach(host_.find(id));
 }
 
 void Router::remove_transport(TransportId id) {
@@ -95,8 +97,8 @@ bool Router::add_consumer(const ConsumerSpec& spec) {
   if (p == producers_.end() || t == transports_.end() || t->second.publisher || consumers_.contains(spec.id))
     return false;
   auto c = std::make_unique<Consumer>(spec, *p->second);
-  const Transport* transport = host_.find(spec.transport);
-  c->set_ready(transport && transport->state() == TransportState::connected);
+  c->set_sender(&*t->second.sender);
+  c->set_ready(t->second.sender->connected());
   c->update_forwarding(p->second->paused());
   consumers_of_[spec.producer].push_back(c.get());
   consumer_by_ssrc_[spec.ssrc] = c.get();
@@ -171,7 +173,11 @@ void Router::on_media(TransportId id, Instant now, ReceivedMedia& media) {
 void Router::on_transport_event(TransportId id, Instant now, const TransportEvent& event) {
   data_.on_transport_event(id, event, now);
   auto t = transports_.find(id);
-  if (event.type != TransportEvent::Type::state_changed || t == transports_.end()) return;
+  if (t == transports_.end()) return;
+  TransportSender& sender = *t->second.sender;
+  if (!sender.transport()) sender.attach(host_.find(id));
+  sender.refresh();  // state and selected path
+  if (event.type != TransportEvent::Type::state_changed) return;
   const bool ready = event.state == TransportState::connected;
   if (ready && t->second.estimator) allocate(id, t->second, now);  // first key frames for the layers chosen
   for (ConsumerId cid : t->second.consumers) {
@@ -297,149 +303,13 @@ void Router::forward(Producer& p, int layer, Instant now, const rtp::RtpView& vi
   for (Consumer* c : consumers_of_[p.id()]) {
     const media::ForwardDecision d = c->forwarder().on_packet(now, layer, view, meta);
     if (!d.forward) continue;
-    send_to_consumer(*c, now, view.packet(), d.rewrite, false);
+    c->sender()->send_media(*c, now, view, d.rewrite);
   }
-}
-
-// Copies `packet` into a send slot, rewrites it for consumer `c`, protects it
-// and queues it on the subscriber's selected path.
-size_t Router::send_to_consumer(Consumer& c, Instant now, Bytes packet, const media::Rewrite& rw, bool rtx,
-                                int16_t probe_cluster) {
-  Transport* t = host_.find(c.transport());
-  auto ts = transports_.find(c.transport());
-  if (!t || ts == transports_.end() || t->state() != TransportState::connected) return 0;
-  auto path = t->send_path();
-  if (!path) return 0;
-  MutBytes buf = path->is_tcp() ? MutBytes(scratch_) : worker_.send_buffer();
-  auto in = rtp::parse_rtp(packet);
-  if (!in) return 0;
-  // The subscriber's header extensions: the publisher's that it negotiated
-  // (mapped), send time and transport-wide seq where the packet has none
-  // (placeholders; finish_send writes ours) and its MID on every packet
-  // (RFC 8843 §15: a receiver matches an unknown SSRC by MID).
-  const auto& ext = c.spec().extensions;
-  static constexpr uint8_t kZeros[3] = {};
-  std::array<rtp::ExtensionToAdd, 3> add{};
-  size_t extra = 0;
-  if (ext.abs_send_time) add[extra++] = {ext.abs_send_time, Bytes(kZeros, 3)};
-  if (ext.transport_cc) add[extra++] = {ext.transport_cc, Bytes(kZeros, 2)};
-  if (ext.mid && !c.mid().empty()) add[extra++] = {ext.mid, c.mid()};
-  constexpr size_t kReserve = 2 + dtls::SrtpSession::kMaxTrailer;  // TCP framing, SRTP trailer
-  const MutBytes room = buf.size() > kReserve ? buf.first(buf.size() - kReserve) : MutBytes{};
-  size_t len = rtp::copy_with_extensions(*in, c.extension_map(), std::span(add.data(), extra), room);
-  if (len == 0) {
-    ++counters_.send_failures;
-    return 0;
-  }
-  auto view = rtp::parse_rtp(buf.first(len));
-  if (!view) return 0;
-  // For SRs: out − in RTP timestamp of this layer epoch (rtx copies repeat an old one).
-  if (!rtx) c.stats().timestamp_offset = rw.timestamp - view->timestamp();
-  media::SimulcastForwarder::apply(buf.first(len), *view, rw);
-  if (rtx) {
-    // RFC 4588: OSN first in the payload, RTX SSRC and payload type.
-    std::array<uint8_t, kPacketBufferSize> tmp;
-    auto v = rtp::parse_rtp(buf.first(len));
-    if (!v) return 0;
-    const size_t n = rtp::rtx_wrap(*v, {c.spec().rtx_ssrc, c.next_rtx_sequence(), c.rtx_payload_type_for(v->payload_type())},
-                                   MutBytes(tmp));
-    if (n == 0) return 0;
-    std::memcpy(buf.data(), tmp.data(), n);
-    len = n;
-    ++c.stats().retransmissions;
-    ++counters_.rtx_sent;
-  }
-  return finish_send(c, *t, ts->second, *path, buf, len, now, rtx, probe_cluster);
-}
-
-// The last steps of every packet to a subscriber: send-time and
-// transport-wide sequence number extensions, send-side BWE history, SR
-// stats (media only), SRTP, the socket.
-size_t Router::finish_send(Consumer& c, Transport& t, RouterTransport& rt, const ice::Path& path, MutBytes buf,
-                           size_t len, Instant now, bool rtx, int16_t probe_cluster) {
-  auto out = rtp::parse_rtp(buf.first(len));
-  if (!out) return 0;
-  const auto& ext = c.spec().extensions;
-  if (ext.abs_send_time) {
-    uint8_t v[3];
-    rtp::ext::write_abs_send_time(MutBytes(v, 3), rtp::ext::abs_send_time_from_instant(now));
-    (void)rtp::set_extension(buf.first(len), *out, ext.abs_send_time, Bytes(v, 3));
-  }
-  if (rt.estimator) {
-    const uint16_t tw =
-        rt.estimator->on_packet_sent(now, len, bwe::PacketFlags{.rtx = rtx, .probe_cluster = probe_cluster});
-    if (ext.transport_cc) {
-      uint8_t v[2];
-      rtp::ext::write_transport_sequence(MutBytes(v, 2), tw);
-      (void)rtp::set_extension(buf.first(len), *out, ext.transport_cc, Bytes(v, 2));
-    }
-  }
-  if (!rtx) {
-    c.stats().last_sequence = out->sequence();
-    ++c.stats().packets;
-    c.stats().octets += out->payload().size();
-    c.stats().last_rtp_timestamp = out->timestamp();
-    c.stats().last_sent_at = now;
-    c.stats().sent_any = true;
-  }
-  auto protected_len = t.protect_rtp(buf, len);
-  if (!protected_len) {
-    ++counters_.send_failures;
-    return 0;
-  }
-  ++counters_.rtp_forwarded;
-  if (!rtx) {
-    ++counters_.media_forwarded;
-    if (!rt.first_media_at) {
-      rt.first_media_at = now;
-      sink_(TransportFirstMediaEvent{c.transport()});
-    }
-  }
-  if (path.is_tcp()) worker_.send(path, buf.first(*protected_len));
-  else worker_.commit_udp(*protected_len, path.remote);
-  return *protected_len;
-}
-
-// A payload-less RTX packet of kPaddingSize padding bytes for probe cluster
-// `probe_cluster` (libwebrtc's padding when no media is left to resend; RFC
-// 4588 §4 allows RTX padding, the receiver drops it after transport-cc has
-// counted it). Needs the consumer's RTX SSRC.
-size_t Router::send_padding(Consumer& c, Instant now, int16_t probe_cluster) {
-  constexpr uint8_t kPaddingSize = 255;
-  Transport* t = host_.find(c.transport());
-  auto ts = transports_.find(c.transport());
-  if (!t || ts == transports_.end() || t->state() != TransportState::connected || !c.spec().rtx_ssrc) return 0;
-  auto path = t->send_path();
-  if (!path || c.spec().codecs.empty()) return 0;
-  MutBytes buf = path->is_tcp() ? MutBytes(scratch_) : worker_.send_buffer();
-  rtp::RtpHeader h;
-  h.payload_type = c.rtx_payload_type_for(c.spec().codecs[0].payload_type);
-  h.sequence = c.next_rtx_sequence();
-  h.timestamp = c.stats().last_rtp_timestamp;
-  h.ssrc = c.spec().rtx_ssrc;
-  h.padding_size = kPaddingSize;
-  // Placeholders, filled in by finish_send.
-  static constexpr uint8_t kZeros[3] = {};
-  const auto& ext = c.spec().extensions;
-  if (ext.abs_send_time) h.add_extension(ext.abs_send_time, Bytes(kZeros, 3));
-  if (ext.transport_cc) h.add_extension(ext.transport_cc, Bytes(kZeros, 2));
-  if (h.serialized_size() + dtls::SrtpSession::kMaxTrailer > buf.size()) return 0;
-  const size_t len = h.serialize_to(buf);
-  if (len == 0) return 0;
-  ++counters_.padding_sent;
-  return finish_send(c, *t, ts->second, *path, buf, len, now, /*rtx=*/true, probe_cluster);
 }
 
 void Router::send_rtcp(TransportId tid, Bytes plain) {
-  Transport* t = host_.find(tid);
-  if (!t || t->state() != TransportState::connected || plain.empty()) return;
-  auto path = t->send_path();
-  if (!path || plain.size() + dtls::SrtpSession::kMaxTrailer > scratch_.size()) return;
-  std::memcpy(scratch_.data(), plain.data(), plain.size());
-  auto n = t->protect_rtcp(scratch_, plain.size());
-  if (!n) return;
-  ++counters_.rtcp_sent;
-  worker_.send(*path, Bytes(scratch_).first(*n));
+  auto t = transports_.find(tid);
+  if (t != transports_.end()) t->second.sender->send_rtcp(plain);
 }
 
 // A consumer wants a keyframe of `layer`: coalesced and rate-limited per

@@ -26,6 +26,7 @@
 #include "server/room_api.hpp"
 #include "server/stats.hpp"
 #include "server/transport_host.hpp"
+#include "server/transport_sender.hpp"
 #include "server/packet_output.hpp"
 #include "server/worker.hpp"
 #include "server/worker_metrics.hpp"
@@ -97,7 +98,7 @@ class Router {
     bwe::Allocator allocator;                           // subscriber: shares the estimate
     uint32_t rtcp_ssrc = 0;                              // our sender SSRC in RTCP on this transport
     uint8_t transport_cc_id = 0;                         // publisher: the bundle's transport-wide-cc extension id
-    std::optional<Instant> first_media_at;               // subscriber: TransportFirstMediaEvent sent then
+    std::optional<TransportSender> sender;               // everything sent on this transport
     Instant next_report{};
     Instant next_allocation{};
   };
@@ -106,12 +107,6 @@ class Router {
   void on_publisher_rtcp(TransportId tid, Instant now, Bytes packet);
   void on_subscriber_rtcp(TransportId tid, RouterTransport& t, Instant now, Bytes packet);
   void forward(Producer& p, int layer, Instant now, const rtp::RtpView& view, const media::PacketMeta& meta);
-  // Returns the bytes queued (0 if nothing was sent).
-  size_t send_to_consumer(Consumer& c, Instant now, Bytes packet, const media::Rewrite& rw, bool rtx,
-                          int16_t probe_cluster = bwe::kNotProbe);
-  size_t finish_send(Consumer& c, Transport& t, RouterTransport& rt, const ice::Path& path, MutBytes buf, size_t len,
-                     Instant now, bool rtx, int16_t probe_cluster);
-  size_t send_padding(Consumer& c, Instant now, int16_t probe_cluster);
   void drive_probes(RouterTransport& t, Instant now);
   size_t handle_nack(Consumer& c, Instant now, uint16_t out_seq, int16_t probe_cluster = bwe::kNotProbe);
   void request_keyframe(Producer& p, int layer, Instant now);
@@ -141,7 +136,7 @@ class Router {
   RouterCounters counters_;
   std::optional<ProducerId> active_speaker_;
   Instant next_speaker_check_{};
-  std::vector<uint8_t> scratch_;  // for TCP paths and RTCP; sized once
+  std::vector<uint8_t> scratch_;  // the senders' slot for TCP paths and RTCP; sized once
   DataRouter data_;
 };
 

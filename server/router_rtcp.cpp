@@ -133,7 +133,9 @@ size_t Router::handle_nack(Consumer& c, Instant now, uint16_t out_seq, int16_t p
   if (prod == producers_.end() || info->spatial_layer >= prod->second->layer_count()) return 0;
   auto original = prod->second->layer(info->spatial_layer).buffer.get(now, info->sequence);
   if (!original) return 0;
-  return send_to_consumer(c, now, *original, info->rewrite, /*rtx=*/c.spec().rtx_ssrc != 0, probe_cluster);
+  auto view = rtp::parse_rtp(*original);
+  if (!view) return 0;
+  return c.sender()->send_retransmission(c, now, *view, info->rewrite, probe_cluster);
 }
 
 // Probe clusters (GCC probing before a layer upgrade): filled with RTX copies
@@ -164,7 +166,7 @@ void Router::drive_probes(RouterTransport& t, Instant now) {
       sent += n;
     }
     for (int i = 0; i < 64 && sent < probe->bytes; ++i) {
-      const size_t n = send_padding(*carrier, now, probe->cluster_id);
+      const size_t n = carrier->sender()->send_padding(*carrier, now, probe->cluster_id);
       if (n == 0) break;
       sent += n;
     }
@@ -317,8 +319,9 @@ void Router::allocate(TransportId, RouterTransport& t, Instant now) {
   // layers, and pausing the rest would hold a new subscriber's videos black
   // for seconds while the estimate climbs; base layers cost little, and feed
   // that climb.
-  const bool starting = !t.first_media_at ||
-                        (now - *t.first_media_at < kStartupBaseLayers && !t.estimator->last_probe_result() &&
+  const auto first_media_at = t.sender->first_media_at();
+  const bool starting = !first_media_at ||
+                        (now - *first_media_at < kStartupBaseLayers && !t.estimator->last_probe_result() &&
                          estimate >= bwe::BweConfig{}.start_bps);
   t.allocator.allocate(now, estimate, std::span<const bwe::AllocationInput>(inputs.data(), n),
                        std::span<bwe::AllocationResult>(results.data(), n), std::nullopt,

@@ -436,10 +436,13 @@ bool SimulcastForwarder::apply(MutBytes packet, const rtp::RtpView& view, const 
   rtp::set_timestamp(packet, rewrite.timestamp);
   rtp::set_payload_type(packet, rewrite.payload_type);
   rtp::set_marker(packet, rewrite.marker);
+  return apply_to_payload(packet.subspan(view.header_size(), view.payload().size()), rewrite);
+}
+
+bool SimulcastForwarder::apply_to_payload(MutBytes payload, const Rewrite& rewrite) {
   if (!rewrite.apply_vp8) return true;
-  // The descriptor is read from `packet` itself: rewrite_vp8 checks it
+  // The descriptor is read from the copy itself: rewrite_vp8 checks it
   // against what it parsed, so a view of some other bytes cannot corrupt it.
-  const MutBytes payload = packet.subspan(view.header_size(), view.payload().size());
   const auto d = rtp::codecs::parse_vp8(payload);
   if (!d.ok()) return false;
   return rtp::codecs::rewrite_vp8(payload, *d, rewrite.vp8_picture_id, rewrite.vp8_tl0picidx);

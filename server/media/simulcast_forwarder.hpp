@@ -222,6 +222,10 @@ class SimulcastForwarder {
   // does not parse. Header extension ids are remapped separately
   // (rtp::remap_extension_ids).
   static bool apply(MutBytes packet, const rtp::RtpView& view, const Rewrite& rewrite);
+  // The payload part of apply(): the VP8 PictureID / TL0PICIDX of a copy's
+  // payload (without padding), when rewrite.apply_vp8. False when the
+  // descriptor does not parse or has no such field to rewrite.
+  static bool apply_to_payload(MutBytes payload, const Rewrite& rewrite);
 
   // The layer to send a PLI for, when one is due: while the target layer
   // is not being forwarded (start, switch, resume), at most once per layer

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "rtp/header_extensions.hpp"
+#include "rtp/rtx.hpp"
+#include <random>
 
 namespace sfu::rtp {
 namespace {
@@ -301,6 +303,185 @@ TEST(CopyWithExtensions, Refusals) {
   std::array<uint8_t, 300> big{};
   const ExtensionToAdd too_long[] = {{5, Bytes(big.data(), 256)}};
   EXPECT_EQ(copy_with_extensions(parse_ok(kOneByte), ExtensionIdMap{}, too_long, out), 0u);
+}
+
+
+// ---- write_outgoing: the send path's single pass ----------------------------
+
+// write_outgoing replaces the value of a mapped element with its id (the
+// sender's send time), where copy_with_extensions would keep the publisher's.
+TEST(WriteOutgoing, SetReplacesAMappedValueAndAddsTheRest) {
+  ExtensionIdMap map;
+  map.map(2, 2);  // abs-send-time kept; transport seq and MID dropped
+  const uint8_t ast[] = {9, 8, 7};
+  const uint8_t mid[] = {'5'};
+  const ExtensionToAdd set[] = {{2, Bytes(ast, 3)}, {4, Bytes(mid, 1)}};
+  const OutgoingHeader h{.ssrc = 0x01020304, .sequence = 0x0506, .timestamp = 0x0708090A, .payload_type = 100,
+                         .marker = false};
+  std::array<uint8_t, 128> out{};
+  const OutgoingLayout l = write_outgoing(parse_ok(kOneByte), map, set, h, std::nullopt, out);
+  const Packet expected = {
+      0x90, 0x64, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x01, 0x02, 0x03, 0x04,  // M=0 PT=100, our fields
+      0xBE, 0xDE, 0x00, 0x03,  // one-byte profile, 3 words
+      0x22, 9, 8, 7,           // ID=2 L=2: our send time in the publisher's element
+      0x40, '5',               // ID=4 L=0: MID "5"
+      0x00, 0x00, 0x00, 0x00, 0x00,  // the dropped transport seq (3) and mid (2) as padding
+      0x00,                    // to 32 bits
+      0xAA, 0xBB,
+  };
+  ASSERT_EQ(l.length, expected.size());
+  EXPECT_EQ(Packet(out.begin(), out.begin() + ptrdiff_t(l.length)), expected);
+  EXPECT_EQ(l.payload_offset, expected.size() - 2);
+  EXPECT_EQ(l.payload_size, 2u);
+  EXPECT_EQ(l.set_at[0], 17u);  // our send time, in the publisher's element
+  EXPECT_EQ(l.set_at[1], 21u);  // the MID, added
+}
+
+// RFC 4588 §4: the RTX twin keeps the rewritten header (timestamp, marker,
+// extensions), takes its own SSRC, sequence number and PT, clears P, puts
+// the OSN first and leaves the original's padding out.
+TEST(WriteOutgoing, Rfc4588Sec4RtxTwinDropsPaddingAndCarriesTheOsn) {
+  const Packet padded = {0xA0, 0xE0, 0x00, 0x05, 0, 0, 0, 9, 0, 0, 0, 7,  // P=1 M=1 PT=96 seq 5
+                         0x11, 0x22, 0x33, 0x00, 0x00, 0x03};             // payload, 3 padding bytes
+  const OutgoingHeader h{.ssrc = 0xABCD, .sequence = 77, .timestamp = 9, .payload_type = 97, .marker = true};
+  std::array<uint8_t, 64> out{};
+  const OutgoingLayout l = write_outgoing(parse_ok(padded), ExtensionIdMap{}, {}, h, uint16_t(0x1234), out);
+  const Packet expected = {0x80, 0xE1, 0x00, 77, 0, 0, 0, 9, 0, 0, 0xAB, 0xCD,  // P=0, M=1 PT=97
+                           0x12, 0x34,                                          // OSN
+                           0x11, 0x22, 0x33};
+  ASSERT_EQ(l.length, expected.size());
+  EXPECT_EQ(Packet(out.begin(), out.begin() + ptrdiff_t(l.length)), expected);
+  EXPECT_EQ(l.payload_offset, 14u);
+  EXPECT_EQ(l.payload_size, 3u);
+}
+
+TEST(WriteOutgoing, RefusesOverlapASmallBufferAndABadPayloadType) {
+  Packet buf = kOneByte;
+  buf.resize(256);
+  const RtpView v = parse_ok(Packet(kOneByte));
+  std::array<uint8_t, 16> small{};
+  EXPECT_EQ(write_outgoing(v, ExtensionIdMap::identity(), {}, {}, std::nullopt, small).length, 0u);
+  std::array<uint8_t, 128> out{};
+  EXPECT_EQ(write_outgoing(v, ExtensionIdMap::identity(), {}, {.payload_type = 128}, std::nullopt, out).length, 0u);
+  // The source inside the destination.
+  auto self = parse_rtp(Bytes(buf.data(), kOneByte.size()));
+  ASSERT_TRUE(self.ok());
+  EXPECT_EQ(write_outgoing(*self, ExtensionIdMap::identity(), {}, {}, std::nullopt, MutBytes(buf).subspan(8)).length,
+            0u);
+}
+
+// The single pass writes exactly what the send path wrote before in four
+// steps (copy_with_extensions with placeholders, the header rewrite, the
+// send time and transport seq written over the placeholders, rtx_wrap into
+// a second buffer), for random packets: CSRCs, one- and two-byte blocks,
+// elements mapped, renumbered or dropped, padding, media and RTX.
+TEST(WriteOutgoing, SamePacketsAsTheFourStepSendPath) {
+  const uint32_t seed = std::random_device{}();
+  SCOPED_TRACE(testing::Message() << "seed " << seed);
+  std::mt19937 rng(seed);
+  auto pick = [&](int lo, int hi) { return int(std::uniform_int_distribution<int>(lo, hi)(rng)); };
+  int compared = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::vector<std::vector<uint8_t>> values;
+    values.reserve(16);
+    RtpHeader in;
+    in.marker = pick(0, 1);
+    in.payload_type = uint8_t(pick(96, 127));
+    in.sequence = uint16_t(pick(0, 65535));
+    in.timestamp = uint32_t(rng());
+    in.ssrc = uint32_t(rng());
+    for (int i = pick(0, 2); i > 0; --i) in.add_csrc(uint32_t(rng()));
+    const bool two_byte = pick(0, 3) == 0;
+    in.force_two_byte = two_byte;
+    std::array<bool, 256> used{};
+    for (int i = pick(0, 5); i > 0; --i) {
+      const uint8_t id = uint8_t(two_byte ? pick(1, 20) : pick(1, 14));
+      if (used[id]) continue;
+      used[id] = true;
+      // Send time 3 bytes and transport seq 2 (as negotiated), others any size.
+      const int size = id == 2 ? 3 : id == 3 ? 2 : pick(1, 16);
+      values.emplace_back(size_t(size));
+      for (auto& b : values.back()) b = uint8_t(rng());
+      in.add_extension(id, values.back());
+    }
+    std::vector<uint8_t> payload(size_t(pick(0, 40)));
+    for (auto& b : payload) b = uint8_t(rng());
+    in.payload = payload;
+    in.padding_size = uint8_t(pick(0, 3) == 0 ? pick(1, 8) : 0);
+    std::vector<uint8_t> wire(in.serialized_size());
+    ASSERT_EQ(in.serialize_to(wire), wire.size());
+    const RtpView view = parse_ok(wire);
+    // The subscriber: ids renumbered or dropped at random; its send time,
+    // transport seq and MID ids (some equal to a mapped one, some not).
+    // (One-to-one, as a negotiated mapping is.)
+    ExtensionIdMap map;
+    std::array<uint8_t, 20> targets{};
+    for (size_t i = 0; i < targets.size(); ++i) targets[i] = uint8_t(i + 1);
+    std::shuffle(targets.begin(), targets.begin() + 14, rng);
+    for (int id = 1; id < 21; ++id) map.map(uint8_t(id), pick(0, 2) ? targets[size_t(id - 1)] : 0);
+    const uint8_t ast_id = uint8_t(pick(0, 3) ? pick(1, 14) : 0), tw_id = uint8_t(pick(0, 3) ? pick(1, 14) : 0);
+    if (ast_id && ast_id == tw_id) continue;
+    const uint8_t mid_id = uint8_t(pick(0, 1) ? pick(1, 14) : 0);
+    if (mid_id && (mid_id == ast_id || mid_id == tw_id)) continue;
+    // A mapped element on the send time / transport seq id must have its size.
+    bool sizes_match = true;
+    for (const ExtensionElement& e : view.extensions()) {
+      const uint8_t to = map.out[e.id];
+      if ((to && to == ast_id && e.value.size() != 3) || (to && to == tw_id && e.value.size() != 2)) sizes_match = false;
+      if (to && to == mid_id) sizes_match = false;  // the MID is stripped from the map in production
+    }
+    if (!sizes_match) continue;
+    const uint8_t ast[3] = {uint8_t(rng()), uint8_t(rng()), uint8_t(rng())};
+    const uint8_t tw[2] = {uint8_t(rng()), uint8_t(rng())};
+    const uint8_t mid[2] = {'1', '2'};
+    const OutgoingHeader h{uint32_t(rng()), uint16_t(rng()), uint32_t(rng()), uint8_t(pick(0, 127)), bool(pick(0, 1))};
+    const bool rtx = pick(0, 2) == 0;
+    const uint32_t rtx_ssrc = uint32_t(rng());
+    const uint16_t rtx_seq = uint16_t(rng());
+    const uint8_t rtx_pt = uint8_t(pick(0, 127));
+
+    // Before: four steps.
+    static constexpr uint8_t kZeros[3] = {};
+    std::vector<ExtensionToAdd> placeholders, set;
+    if (ast_id) placeholders.push_back({ast_id, Bytes(kZeros, 3)}), set.push_back({ast_id, Bytes(ast, 3)});
+    if (tw_id) placeholders.push_back({tw_id, Bytes(kZeros, 2)}), set.push_back({tw_id, Bytes(tw, 2)});
+    if (mid_id) placeholders.push_back({mid_id, Bytes(mid, 2)}), set.push_back({mid_id, Bytes(mid, 2)});
+    std::array<uint8_t, 512> old_buf{};
+    size_t old_len = copy_with_extensions(view, map, placeholders, old_buf);
+    OutgoingHeader media = h;
+    std::array<uint8_t, 512> new_buf{};
+    if (rtx) media = {rtx_ssrc, rtx_seq, h.timestamp, rtx_pt, h.marker};
+    const OutgoingLayout l =
+        write_outgoing(view, map, set, media, rtx ? std::optional<uint16_t>(h.sequence) : std::nullopt, new_buf);
+    if (old_len == 0) {
+      EXPECT_EQ(l.length, 0u);
+      continue;
+    }
+    MutBytes old_packet = MutBytes(old_buf).first(old_len);
+    set_ssrc(old_packet, h.ssrc), set_sequence(old_packet, h.sequence), set_timestamp(old_packet, h.timestamp);
+    set_payload_type(old_packet, h.payload_type), set_marker(old_packet, h.marker);
+    if (rtx) {
+      std::array<uint8_t, 512> tmp{};
+      const size_t n = rtx_wrap(parse_ok(to_vec(old_packet)), {rtx_ssrc, rtx_seq, rtx_pt}, tmp);
+      ASSERT_GT(n, 0u);
+      std::copy_n(tmp.begin(), n, old_buf.begin());
+      old_len = n;
+      old_packet = MutBytes(old_buf).first(old_len);
+    }
+    if (ast_id) (void)set_extension(old_packet, *parse_rtp(old_packet), ast_id, Bytes(ast, 3));
+    if (tw_id) (void)set_extension(old_packet, *parse_rtp(old_packet), tw_id, Bytes(tw, 2));
+    ASSERT_EQ(l.length, old_len);
+    EXPECT_EQ(to_vec(Bytes(new_buf).first(l.length)), to_vec(old_packet));
+    const RtpView out = parse_ok(to_vec(Bytes(new_buf).first(l.length)));
+    EXPECT_EQ(l.payload_size, view.payload().size());
+    EXPECT_EQ(l.payload_offset, out.header_size() + (rtx ? 2u : 0u));
+    for (size_t i = 0; i < set.size(); ++i) {  // where each value went
+      ASSERT_GT(l.set_at[i], 0u);
+      EXPECT_EQ(to_vec(Bytes(new_buf).subspan(l.set_at[i], set[i].value.size())), to_vec(set[i].value));
+    }
+    ++compared;
+  }
+  EXPECT_GT(compared, 1000);
 }
 
 }  // namespace
