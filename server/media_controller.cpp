@@ -114,7 +114,7 @@ void MediaController::set_remote_parameters(RoomId room, TransportId id, Transpo
     Transport* t = media.host().find(id);
     if (!t) return;
     t->set_remote_parameters(spec.remote_ufrag, spec.remote_pwd, spec.remote_fingerprint);
-    media.host().flush(worker, id);
+    media.flush(worker, id);
   });
 }
 

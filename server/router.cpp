@@ -162,7 +162,7 @@ void Router::on_media(TransportId id, Instant now, ReceivedMedia& media) {
   if (it == transports_.end()) return;
   if (media.kind == ReceivedMedia::Kind::rtp) {
     ++counters_.rtp_in;
-    if (it->second.publisher) on_publisher_rtp(id, it->second, now, media.packet);
+    if (it->second.publisher) on_publisher_rtp(id, it->second, now, media.packet, media.rtp);
     return;  // subscribers send no media we forward
   }
   ++counters_.rtcp_in;
@@ -192,9 +192,9 @@ void Router::on_transport_event(TransportId id, Instant now, const TransportEven
   sink_(TransportStateEvent{id, event.state});
 }
 
-void Router::on_publisher_rtp(TransportId tid, RouterTransport& t, Instant now, MutBytes packet) {
-  auto parsed = rtp::parse_rtp(packet);
-  if (!parsed) {
+void Router::on_publisher_rtp(TransportId tid, RouterTransport& t, Instant now, MutBytes packet,
+                              const std::optional<rtp::RtpView>& parsed) {
+  if (!parsed) {  // decrypted, but not RTP
     ++counters_.malformed;
     return;
   }

@@ -103,7 +103,8 @@ class Router {
     Instant next_allocation{};
   };
 
-  void on_publisher_rtp(TransportId tid, RouterTransport& t, Instant now, MutBytes packet);
+  void on_publisher_rtp(TransportId tid, RouterTransport& t, Instant now, MutBytes packet,
+                        const std::optional<rtp::RtpView>& parsed);
   void on_publisher_rtcp(TransportId tid, Instant now, Bytes packet);
   void on_subscriber_rtcp(TransportId tid, RouterTransport& t, Instant now, Bytes packet);
   void forward(Producer& p, int layer, Instant now, const rtp::RtpView& view, const media::PacketMeta& meta);

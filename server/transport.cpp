@@ -112,21 +112,29 @@ void Transport::start(Instant now) {
 }
 
 ReceivedMedia Transport::handle_datagram(Instant now, const ice::Path& from, MutBytes data) {
+  const ice::PacketKind kind = ice::classify_packet(data);
+  if (kind != ice::PacketKind::stun) return handle_classified(now, from, data, kind);
   counters_.bytes_in += data.size();
   if (state_ == TransportState::failed || state_ == TransportState::closed) {
     drop(DropReason::closed);
     return {};
   }
-  switch (ice::classify_packet(data)) {
-    case ice::PacketKind::stun: {
-      auto msg = ice::parse_stun(data);
-      if (!msg) {
-        drop(DropReason::malformed);
-        return {};
-      }
-      handle_stun(now, from, *msg);
-      return {};
-    }
+  auto msg = ice::parse_stun(data);
+  if (!msg) {
+    drop(DropReason::malformed);
+    return {};
+  }
+  handle_stun(now, from, *msg);
+  return {};
+}
+
+ReceivedMedia Transport::handle_classified(Instant now, const ice::Path& from, MutBytes data, ice::PacketKind kind) {
+  counters_.bytes_in += data.size();
+  if (state_ == TransportState::failed || state_ == TransportState::closed) {
+    drop(DropReason::closed);
+    return {};
+  }
+  switch (kind) {
     case ice::PacketKind::dtls:
       if (!is_valid_path(from)) {
         constexpr size_t kMaxUnvalidated = 8;
@@ -154,7 +162,7 @@ ReceivedMedia Transport::handle_datagram(Instant now, const ice::Path& from, Mut
         drop(DropReason::unknown_path);
         return {};
       }
-      return unprotect(data, ice::classify_packet(data) == ice::PacketKind::rtcp);
+      return unprotect(data, kind == ice::PacketKind::rtcp);
     }
     default:
       drop(DropReason::malformed);
@@ -178,7 +186,10 @@ ReceivedMedia Transport::unprotect(MutBytes data, bool rtcp) {
     return {};
   }
   ++(rtcp ? counters_.rtcp_in : counters_.rtp_in);
-  return {rtcp ? ReceivedMedia::Kind::rtcp : ReceivedMedia::Kind::rtp, data.first(*r)};
+  const MutBytes packet = data.first(*r);
+  if (rtcp) return {ReceivedMedia::Kind::rtcp, packet, std::nullopt};
+  auto view = rtp::parse_rtp(packet);
+  return {ReceivedMedia::Kind::rtp, packet, view ? std::optional<rtp::RtpView>(*view) : std::nullopt};
 }
 
 void Transport::handle_stun(Instant now, const ice::Path& from, const ice::StunView& msg) {

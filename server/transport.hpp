@@ -29,7 +29,9 @@
 #include "dtls/srtp_session.hpp"
 #include "ice/controlling_agent.hpp"
 #include "ice/lite_agent.hpp"
+#include "ice/demux.hpp"
 #include "ice/path.hpp"
+#include "rtp/rtp_packet.hpp"
 #include "server/ids.hpp"
 
 namespace sfu::server {
@@ -92,11 +94,14 @@ struct TransportTransmit {
   Bytes data;  // valid until the next call on the transport
 };
 
-// A decrypted RTP or RTCP packet, in place in the caller's buffer.
+// A decrypted RTP or RTCP packet, in place in the caller's buffer. RTP
+// comes parsed (`rtp`, a view of `packet`; nullopt when the decrypted bytes
+// are not RTP after all): nothing after the transport parses it again.
 struct ReceivedMedia {
   enum class Kind : uint8_t { none, rtp, rtcp };
   Kind kind = Kind::none;
   MutBytes packet;
+  std::optional<rtp::RtpView> rtp;
 };
 
 class Transport {
@@ -128,6 +133,9 @@ class Transport {
   // DTLS to DTLS, SRTP/SRTCP is unprotected in place and returned for
   // routing; anything else is dropped and counted. `data` may be modified.
   ReceivedMedia handle_datagram(Instant now, const ice::Path& from, MutBytes data);
+  // The same for a datagram the caller has classified already (RFC 7983;
+  // the worker does it once, to find the transport): DTLS, RTP or RTCP.
+  ReceivedMedia handle_classified(Instant now, const ice::Path& from, MutBytes data, ice::PacketKind kind);
   // A STUN message already parsed by the caller (who used it to find this
   // transport by ufrag).
   void handle_stun(Instant now, const ice::Path& from, const ice::StunView& msg);

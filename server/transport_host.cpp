@@ -11,9 +11,13 @@ TransportId TransportHost::add(PacketOutput& worker, Instant now, std::unique_pt
   last_now_ = std::max(last_now_, now);
   const TransportId id = next_id_++;
   by_ufrag_[transport->local_ice().ufrag] = id;
-  auto [it, inserted] = transports_.emplace(id, Entry{std::move(transport), {}, std::nullopt});
-  it->second.transport->start(now);
-  after_call(worker, id, it->second);
+  auto [it, inserted] = transports_.emplace(id, Entry{std::move(transport), {}, std::nullopt, false});
+  Entry& e = it->second;
+  e.transport->start(now);
+  while (auto tx = e.transport->poll_transmit()) worker.send(tx->path, tx->data);
+  while (e.transport->poll_event()) {
+  }
+  arm(id, e);
   return id;
 }
 
@@ -48,7 +52,7 @@ Transport* TransportHost::find(TransportId id) {
 
 void TransportHost::flush(PacketOutput& out, TransportId id) {
   auto it = transports_.find(id);
-  if (it != transports_.end()) after_call(out, id, it->second);
+  if (it != transports_.end()) settle(out, id, it->second);
 }
 
 void TransportHost::send_queued(PacketOutput& out, TransportId id) {
@@ -65,55 +69,53 @@ void TransportHost::reindex_ufrag(TransportId id, const std::string& old_ufrag) 
   by_ufrag_[it->second.transport->local_ice().ufrag] = id;
 }
 
-void TransportHost::on_datagram(PacketOutput& worker, Instant now, const NetPath& from, MutBytes data) {
+Delivery TransportHost::on_datagram(PacketOutput& /*out*/, Instant now, const ice::Path& from, MutBytes data) {
   last_now_ = std::max(last_now_, now);
   const auto kind = ice::classify_packet(data);
-  TransportId id = 0;
+  Delivery d;
   if (kind == ice::PacketKind::stun) {
     auto msg = ice::parse_stun(data);
     if (!msg) {
       ++counters_.malformed;
-      return;
+      return d;
     }
     auto ufrag = ice::local_ufrag_of(*msg);
     // Heterogeneous lookup would avoid this string; STUN is control-rate.
     auto uit = ufrag ? by_ufrag_.find(std::string(*ufrag)) : by_ufrag_.end();
     if (uit == by_ufrag_.end()) {
       ++counters_.unknown_ufrag;
-      return;
+      return d;
     }
-    id = uit->second;
-    Entry& e = transports_.at(id);
+    Entry& e = transports_.at(uit->second);
     e.transport->handle_stun(now, from, *msg);
-    if (e.transport->is_valid_path(from)) index_path(id, e, from);
-    after_call(worker, id, e);
-    return;
+    if (e.transport->is_valid_path(from)) index_path(uit->second, e, from);
+    d.transport = uit->second;
+    d.entry_ = &e;
+    return d;
   }
   if (kind == ice::PacketKind::unknown) {
     ++counters_.malformed;
-    return;
+    return d;
   }
   auto pit = by_path_.find(from);
   if (pit == by_path_.end()) {
     ++counters_.unknown_path;
-    return;
+    return d;
   }
-  id = pit->second;
-  Entry& e = transports_.at(id);
-  ReceivedMedia media = e.transport->handle_datagram(now, from, data);
-  if (media.kind != ReceivedMedia::Kind::none) {
-    ++counters_.media_in;
-    if (listener_) listener_->on_media(id, now, media);
-    // The listener may have removed this transport.
-    auto again = transports_.find(id);
-    if (again == transports_.end()) return;
-    after_call(worker, id, again->second);
-    return;
-  }
-  after_call(worker, id, e);
+  Entry& e = transports_.at(pit->second);
+  d.transport = pit->second;
+  d.entry_ = &e;
+  d.media = e.transport->handle_classified(now, from, data, kind);
+  if (d.media.kind != ReceivedMedia::Kind::none) ++counters_.media_in;
+  return d;
 }
 
-void TransportHost::index_path(TransportId id, Entry& e, const NetPath& path) {
+void TransportHost::settle(PacketOutput& out, Delivery& d) {
+  if (d.entry_) settle(out, d.transport, *static_cast<Entry*>(d.entry_));
+  d.entry_ = nullptr;
+}
+
+void TransportHost::index_path(TransportId id, Entry& e, const ice::Path& path) {
   auto [it, inserted] = by_path_.try_emplace(path, id);
   if (!inserted) {
     if (it->second == id) return;
@@ -122,16 +124,34 @@ void TransportHost::index_path(TransportId id, Entry& e, const NetPath& path) {
   if (std::find(e.paths.begin(), e.paths.end(), path) == e.paths.end()) e.paths.push_back(path);
 }
 
-// Sends what the transport queued, delivers its events, re-arms its timer.
-void TransportHost::after_call(PacketOutput& worker, TransportId id, Entry& e) {
-  while (auto tx = e.transport->poll_transmit()) worker.send(tx->path, tx->data);
-  while (auto ev = e.transport->poll_event()) {
-    if (listener_) listener_->on_transport_event(id, last_now_, *ev);
-    if (!transports_.contains(id)) return;  // removed by the listener
+// Sends what the transport queued, queues it for poll_event(), re-arms its timer.
+void TransportHost::settle(PacketOutput& out, TransportId id, Entry& e) {
+  while (auto tx = e.transport->poll_transmit()) out.send(tx->path, tx->data);
+  if (!e.events_queued) {
+    e.events_queued = true;
+    with_events_.push_back(id);
   }
+  arm(id, e);
+}
+
+void TransportHost::arm(TransportId id, Entry& e) {
   const auto next = e.transport->poll_timeout();
   if (next && next != e.armed) timers_.push({*next, id});
   e.armed = next;
+}
+
+std::optional<HostEvent> TransportHost::poll_event() {
+  while (!with_events_.empty()) {
+    const TransportId id = with_events_.front();
+    auto it = transports_.find(id);
+    if (it != transports_.end()) {
+      if (auto ev = it->second.transport->poll_event()) return HostEvent{id, last_now_, *ev};
+      it->second.events_queued = false;
+      arm(id, it->second);  // the handlers may have changed its deadline
+    }
+    with_events_.pop_front();
+  }
+  return std::nullopt;
 }
 
 void TransportHost::on_timeout(PacketOutput& worker, Instant now) {
@@ -143,7 +163,7 @@ void TransportHost::on_timeout(PacketOutput& worker, Instant now) {
     if (it == transports_.end() || it->second.armed != t.at) continue;  // stale
     it->second.armed.reset();
     it->second.transport->handle_timeout(now);
-    after_call(worker, t.id, it->second);
+    settle(worker, t.id, it->second);
   }
 }
 
@@ -163,29 +183,8 @@ void TransportHost::on_tcp_closed(PacketOutput& worker, uint32_t connection) {
     auto tit = transports_.find(id);
     if (tit == transports_.end()) continue;
     tit->second.transport->forget_tcp(connection);
-    after_call(worker, id, tit->second);
+    settle(worker, id, tit->second);
   }
-}
-
-bool TransportHost::send_rtp(PacketOutput& worker, TransportId id, MutBytes buffer, size_t length, bool rtcp) {
-  auto it = transports_.find(id);
-  if (it == transports_.end()) {
-    ++counters_.send_failures;
-    return false;
-  }
-  Transport& t = *it->second.transport;
-  const auto path = t.send_path();
-  if (!path) {
-    ++counters_.send_failures;
-    return false;
-  }
-  auto r = rtcp ? t.protect_rtcp(buffer, length) : t.protect_rtp(buffer, length);
-  if (!r) {
-    ++counters_.send_failures;
-    return false;
-  }
-  worker.send(*path, buffer.first(*r));
-  return true;
 }
 
 }  // namespace sfu::server

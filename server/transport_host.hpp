@@ -6,7 +6,7 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
+#include <deque>
 #include <memory>
 #include <queue>
 #include <span>
@@ -14,61 +14,76 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ice/path.hpp"
+#include "server/packet_output.hpp"
 #include "server/transport.hpp"
-#include "server/worker.hpp"
 #include "server/worker_metrics.hpp"
 
 namespace sfu::server {
 
-class TransportHost : public WorkerHandler {
- public:
-  // Told about decrypted media and transport events. Called on the worker
-  // thread from inside on_datagram / on_timeout; it may call back into the
-  // host (send_rtp, remove) but must not keep `packet` beyond the call.
-  class Listener {
-   public:
-    virtual ~Listener() = default;
-    virtual void on_media(TransportId id, Instant now, ReceivedMedia& media) = 0;
-    // `now` is the time of the call that produced the event.
-    virtual void on_transport_event(TransportId id, Instant now, const TransportEvent& event) = 0;
-  };
+class TransportHost;
 
+// What TransportHost::on_datagram did with one datagram: which transport
+// took it and the media it decrypted, if any. Hand the media to its router,
+// then give the delivery back to settle().
+class Delivery {
+ public:
+  TransportId transport = 0;  // 0: no transport took it (dropped and counted)
+  ReceivedMedia media;        // decrypted RTP (parsed) or RTCP; kind none otherwise
+
+ private:
+  friend class TransportHost;
+  void* entry_ = nullptr;  // the host's entry, so settle() needs no second lookup
+};
+
+// An event of one transport (TransportHost::poll_event). `event.data` is
+// valid until the next poll_event().
+struct HostEvent {
+  TransportId transport = 0;
+  Instant now{};  // the time of the call that produced it
+  TransportEvent event;
+};
+
+// Nothing here calls up: each call returns what happened (a Delivery), and
+// the transports' events wait in poll_event() for whoever drives the host
+// (WorkerMedia, which routes both to the rooms' routers).
+class TransportHost {
+ public:
   TransportHost() = default;
-  void set_listener(Listener* listener) { listener_ = listener; }
 
   // Adds a transport (already given its remote parameters) and starts it.
-  // Returns its id. The worker pointer is needed to send what start() queues.
-  TransportId add(PacketOutput& worker, Instant now, std::unique_ptr<Transport> transport);
+  // Returns its id. The events of its start go nowhere (nothing is bound to
+  // it yet). `out` sends what start() queues.
+  TransportId add(PacketOutput& out, Instant now, std::unique_ptr<Transport> transport);
   // Closes (close_notify) and forgets a transport and its paths.
-  void remove(PacketOutput& worker, TransportId id);
+  void remove(PacketOutput& out, TransportId id);
   Transport* find(TransportId id);
   // After a call made on the transport from outside (set_remote_parameters,
-  // restart_ice): send what it queued and re-arm its timer.
+  // restart_ice): send what it queued, re-arm its timer, and queue its
+  // events for poll_event().
   void flush(PacketOutput& out, TransportId id);
   // Sends only what the transport queued (e.g. after send_application_data),
-  // without delivering its events: safe from inside an event handler.
+  // without its events: safe from inside an event handler.
   void send_queued(PacketOutput& out, TransportId id);
   // After Transport::restart_ice: index the transport under its new ufrag.
   void reindex_ufrag(TransportId id, const std::string& old_ufrag);
 
-  // Protects buffer[0, length) in place for transport `id` and queues it on
-  // the transport's selected path. Zero-copy for UDP. False (and counted)
-  // when the transport is missing, not connected, or has no path.
-  bool send_rtp(PacketOutput& worker, TransportId id, MutBytes buffer, size_t length, bool rtcp = false);
-
-  // WorkerHandler
-  void on_datagram(Worker& worker, Instant now, const NetPath& from, MutBytes data) override {
-    on_datagram(static_cast<PacketOutput&>(worker), now, from, data);
-  }
-  void on_timeout(Worker& worker, Instant now) override { on_timeout(static_cast<PacketOutput&>(worker), now); }
-  std::optional<Instant> poll_timeout() const override;
-  void on_tcp_closed(Worker& worker, uint32_t connection) override {
-    on_tcp_closed(static_cast<PacketOutput&>(worker), connection);
-  }
-  // The same, for any output (a simulated network in tests).
-  void on_datagram(PacketOutput& out, Instant now, const NetPath& from, MutBytes data);
+  // One datagram, classified once (RFC 7983): STUN to the transport of its
+  // USERNAME's ufrag, the rest to the transport of its 5-tuple, which
+  // handles it (Transport::handle_classified). Hand the media on, then
+  // settle() the delivery (always, when it names a transport).
+  Delivery on_datagram(PacketOutput& out, Instant now, const ice::Path& from, MutBytes data);
+  // Sends what the delivery's transport queued, re-arms its timer and queues
+  // its events for poll_event().
+  void settle(PacketOutput& out, Delivery& delivery);
+  // Timers due by `now`, and a closed ICE-TCP connection; events go to
+  // poll_event().
   void on_timeout(PacketOutput& out, Instant now);
   void on_tcp_closed(PacketOutput& out, uint32_t connection);
+  std::optional<Instant> poll_timeout() const;
+  // The next event of a transport settled since the last call that returned
+  // nullopt. A handler may call back into the host (send_queued, remove).
+  std::optional<HostEvent> poll_event();
 
   const HostCounters& counters() const { return counters_; }
   size_t size() const { return transports_.size(); }
@@ -80,8 +95,9 @@ class TransportHost : public WorkerHandler {
   Instant last_now_{};
   struct Entry {
     std::unique_ptr<Transport> transport;
-    std::vector<NetPath> paths;       // indexed in by_path_
+    std::vector<ice::Path> paths;       // indexed in by_path_
     std::optional<Instant> armed;     // deadline currently in the heap
+    bool events_queued = false;       // in with_events_
   };
   struct Timer {
     Instant at;
@@ -89,15 +105,16 @@ class TransportHost : public WorkerHandler {
     bool operator>(const Timer& o) const { return at > o.at; }
   };
 
-  void after_call(PacketOutput& worker, TransportId id, Entry& e);
-  void index_path(TransportId id, Entry& e, const NetPath& path);
+  void settle(PacketOutput& out, TransportId id, Entry& e);
+  void arm(TransportId id, Entry& e);
+  void index_path(TransportId id, Entry& e, const ice::Path& path);
 
-  Listener* listener_ = nullptr;
   TransportId next_id_ = 1;
   std::unordered_map<TransportId, Entry> transports_;
   std::unordered_map<std::string, TransportId> by_ufrag_;
-  std::unordered_map<NetPath, TransportId, NetPathHash> by_path_;
+  std::unordered_map<ice::Path, TransportId, ice::PathHash> by_path_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+  std::deque<TransportId> with_events_;  // settled, events not yet polled
   HostCounters counters_;
   TransportCounters retired_;  // sums of the transports removed
 };

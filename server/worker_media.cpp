@@ -82,12 +82,34 @@ Router* WorkerMedia::router_of(TransportId id) {
   return it == room_of_.end() ? nullptr : find_router(it->second);
 }
 
+// The receive path's top (DESIGN.md "The packet path"; server/README.md):
+// the host classifies the datagram once and its transport decrypts it; the
+// media goes to the room's router; then what the transport queued goes out
+// and its events follow.
 void WorkerMedia::on_datagram(PacketOutput& worker, Instant now, const NetPath& from, MutBytes data) {
-  host_.on_datagram(worker, now, from, data);
+  Delivery d = host_.on_datagram(worker, now, from, data);
+  if (!d.transport) return;
+  if (d.media.kind != ReceivedMedia::Kind::none) {
+    if (Router* r = router_of(d.transport)) r->on_media(d.transport, now, d.media);
+  }
+  host_.settle(worker, d);
+  deliver_events();
+}
+
+void WorkerMedia::flush(PacketOutput& out, TransportId id) {
+  host_.flush(out, id);
+  deliver_events();
+}
+
+void WorkerMedia::deliver_events() {
+  while (auto e = host_.poll_event()) {
+    if (Router* r = router_of(e->transport)) r->on_transport_event(e->transport, e->now, e->event);
+  }
 }
 
 void WorkerMedia::on_timeout(PacketOutput& worker, Instant now) {
   host_.on_timeout(worker, now);
+  deliver_events();
   if (next_tick_ && now >= *next_tick_) {
     for (auto& [id, r] : routers_) r->on_tick(now);
     next_tick_ = now + kTick;
@@ -107,14 +129,9 @@ std::optional<Instant> WorkerMedia::poll_timeout() const {
   return t;
 }
 
-void WorkerMedia::on_tcp_closed(PacketOutput& worker, uint32_t connection) { host_.on_tcp_closed(worker, connection); }
-
-void WorkerMedia::on_media(TransportId id, Instant now, ReceivedMedia& media) {
-  if (Router* r = router_of(id)) r->on_media(id, now, media);
-}
-
-void WorkerMedia::on_transport_event(TransportId id, Instant now, const TransportEvent& event) {
-  if (Router* r = router_of(id)) r->on_transport_event(id, now, event);
+void WorkerMedia::on_tcp_closed(PacketOutput& worker, uint32_t connection) {
+  host_.on_tcp_closed(worker, connection);
+  deliver_events();
 }
 
 }  // namespace sfu::server

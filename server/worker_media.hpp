@@ -18,14 +18,14 @@
 
 namespace sfu::server {
 
-class WorkerMedia : public WorkerHandler, public TransportHost::Listener {
+class WorkerMedia : public WorkerHandler {
  public:
   // Router ticks (NACKs, keyframe requests, reports, feedback, allocation).
   static constexpr Duration kTick = milliseconds(10);
 
   // `wall`: the wall clock its routers stamp sender reports with (a
   // simulation passes a fixed one).
-  explicit WorkerMedia(WallClock wall = WallClock::system()) : wall_(wall) { host_.set_listener(this); }
+  explicit WorkerMedia(WallClock wall = WallClock::system()) : wall_(wall) {}
 
   TransportHost& host() { return host_; }
   // The room's router, created on first use with `sink` for its events.
@@ -67,12 +67,14 @@ class WorkerMedia : public WorkerHandler, public TransportHost::Listener {
   void on_timeout(PacketOutput& out, Instant now);
   void on_tcp_closed(PacketOutput& out, uint32_t connection);
 
-  // TransportHost::Listener
-  void on_media(TransportId id, Instant now, ReceivedMedia& media) override;
-  void on_transport_event(TransportId id, Instant now, const TransportEvent& event) override;
+  // After a call made on a transport from outside (set_remote_parameters,
+  // restart_ice): what it queued goes out, its events to its router.
+  void flush(PacketOutput& out, TransportId id);
 
  private:
   Router* router_of(TransportId id);
+  // The host's queued transport events, each to its transport's router.
+  void deliver_events();
 
   WallClock wall_;
   TransportHost host_;

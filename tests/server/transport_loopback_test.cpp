@@ -22,20 +22,37 @@ std::shared_ptr<const dtls::Context> context() {
   return dtls::Context::create(std::make_shared<dtls::Certificate>(dtls::Certificate::generate()));
 }
 
-// Echoes decrypted RTP and RTCP back through the same transport.
-class EchoListener : public TransportHost::Listener {
+// A worker's handler around a TransportHost that echoes decrypted RTP and
+// RTCP back through the same transport (protected again, on its path).
+class EchoHost : public WorkerHandler {
  public:
-  explicit EchoListener(TransportHost& host, Worker*& worker) : host_(host), worker_(worker) {}
-  void on_media(TransportId id, Instant, ReceivedMedia& m) override {
-    std::vector<uint8_t> buf(m.packet.begin(), m.packet.end());
-    buf.resize(buf.size() + dtls::SrtpSession::kMaxTrailer);
-    host_.send_rtp(*worker_, id, buf, m.packet.size(), m.kind == ReceivedMedia::Kind::rtcp);
-  }
-  void on_transport_event(TransportId, Instant, const TransportEvent&) override {}
+  TransportHost host;
 
- private:
-  TransportHost& host_;
-  Worker*& worker_;
+  void on_datagram(Worker& w, Instant now, const NetPath& from, MutBytes data) override {
+    Delivery d = host.on_datagram(w, now, from, data);
+    if (d.media.kind != ReceivedMedia::Kind::none) {
+      Transport& t = *host.find(d.transport);
+      std::vector<uint8_t> buf(d.media.packet.begin(), d.media.packet.end());
+      buf.resize(buf.size() + dtls::SrtpSession::kMaxTrailer);
+      const bool rtcp = d.media.kind == ReceivedMedia::Kind::rtcp;
+      auto n = rtcp ? t.protect_rtcp(buf, d.media.packet.size()) : t.protect_rtp(buf, d.media.packet.size());
+      if (n && t.send_path()) w.send(*t.send_path(), Bytes(buf).first(*n));
+    }
+    if (d.transport) host.settle(w, d);
+    while (host.poll_event()) {
+    }
+  }
+  void on_timeout(Worker& w, Instant now) override {
+    host.on_timeout(w, now);
+    while (host.poll_event()) {
+    }
+  }
+  std::optional<Instant> poll_timeout() const override { return host.poll_timeout(); }
+  void on_tcp_closed(Worker& w, uint32_t connection) override {
+    host.on_tcp_closed(w, connection);
+    while (host.poll_event()) {
+    }
+  }
 };
 
 // A blocking client socket, UDP or TCP (framed), speaking through a Transport.
@@ -114,12 +131,9 @@ class TransportLoopback : public ::testing::TestWithParam<bool> {};
 TEST_P(TransportLoopback, ConnectsAndEchoesSrtpAndSrtcp) {
   const bool tcp = GetParam();
   auto server_ctx = context();
-  auto* host = new TransportHost;
-  Worker* worker_ptr = nullptr;
-  EchoListener listener(*host, worker_ptr);
-  host->set_listener(&listener);
-  Worker worker(WorkerConfig{}, std::unique_ptr<WorkerHandler>(host));
-  worker_ptr = &worker;
+  auto* echo = new EchoHost;
+  TransportHost* host = &echo->host;
+  Worker worker(WorkerConfig{}, std::unique_ptr<WorkerHandler>(echo));
   worker.start();
 
   auto client_ctx = context();
@@ -189,8 +203,9 @@ INSTANTIATE_TEST_SUITE_P(UdpAndTcp, TransportLoopback, ::testing::Values(false, 
                          [](const auto& p) { return p.param ? "IceTcp" : "Udp"; });
 
 TEST(TransportHost, StrangersAreCountedNotRouted) {
-  auto* host = new TransportHost;
-  Worker worker(WorkerConfig{}, std::unique_ptr<WorkerHandler>(host));
+  auto* echo = new EchoHost;
+  TransportHost* host = &echo->host;
+  Worker worker(WorkerConfig{}, std::unique_ptr<WorkerHandler>(echo));
   worker.start();
   const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
   sockaddr_storage ss{};
