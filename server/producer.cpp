@@ -1,5 +1,7 @@
 #include "server/producer.hpp"
 
+#include "rtp/codecs/h264.hpp"
+#include "rtp/codecs/vp9.hpp"
 #include "rtp/header_extensions.hpp"
 
 namespace sfu::server {
@@ -90,6 +92,57 @@ std::optional<ProducerMatch> Producer::learn(const rtp::RtpView& packet) {
     l.stream.emplace(l.ssrc, c ? c->clock_rate : media::kVideoClockRate);
   }
   return ProducerMatch{layer, rtx};
+}
+
+media::PacketMeta Producer::on_packet(int index, bool rtx, Instant now, const rtp::RtpView& view) {
+  const media::PacketMeta meta = describe(now, view);
+  ProducerLayer& l = layer(index);
+  if (l.stream) l.stream->on_packet(now, view.sequence(), view.timestamp(), view.packet().size(), rtx);
+  l.nacks.on_packet(now, view.sequence(), meta.keyframe, rtx);
+  if (meta.keyframe) l.keyframes.on_keyframe(now);
+  l.last_packet = now;
+  ++l.packets;
+  l.buffer.store(now, view.sequence(), view.packet());
+  return meta;
+}
+
+media::PacketMeta Producer::describe(Instant now, const rtp::RtpView& view) {
+  media::PacketMeta meta;
+  meta.end_of_frame = view.marker();
+  const media::CodecInfo* info = codec(view.payload_type());
+  if (!info) return meta;
+  const Bytes payload = view.payload();
+  switch (info->codec) {
+    case media::Codec::vp8:
+      meta = media::describe_vp8(payload, view.marker());
+      break;
+    case media::Codec::vp9: {
+      auto d = rtp::codecs::parse_vp9(payload);
+      if (!d) break;
+      meta.keyframe = rtp::codecs::is_vp9_keyframe(*d);
+      if (d->has_layer_indices) {
+        meta.temporal_id = d->temporal_id;
+        meta.layer_sync = d->switching_up_point;
+      }
+      break;
+    }
+    case media::Codec::h264: {
+      auto h264 = rtp::codecs::parse_h264(payload);
+      if (h264) meta.keyframe = h264->keyframe;
+      break;
+    }
+    case media::Codec::opus:
+      meta.keyframe = true;  // every audio packet decodes on its own
+      if (const uint8_t id = spec_.extensions.audio_level) {
+        if (auto raw = view.extension(id)) {
+          if (auto level = rtp::ext::parse_audio_level(*raw)) note_audio_level(now, level->level);
+        }
+      }
+      break;
+    case media::Codec::other:
+      break;
+  }
+  return meta;
 }
 
 }  // namespace sfu::server

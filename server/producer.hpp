@@ -17,6 +17,7 @@
 #include "server/media/nack_generator.hpp"
 #include "server/media/receive_stream.hpp"
 #include "server/media/retransmission_buffer.hpp"
+#include "server/media/simulcast_forwarder.hpp"
 #include "server/room_api.hpp"
 
 namespace sfu::server {
@@ -64,6 +65,12 @@ class Producer {
   std::optional<uint8_t> apt(uint8_t rtx_pt) const;
   bool is_rtx_payload_type(uint8_t pt) const { return apt(pt).has_value(); }
 
+  // One packet of layer `layer` (unwrapped already when it came as RTX):
+  // what the codec says of it (key frame, temporal layer, VP8 ids), and the
+  // layer's bookkeeping — receive statistics (RFC 3550), NACK tracking,
+  // key frame arrival, the retransmission buffer — and the audio level.
+  media::PacketMeta on_packet(int layer, bool rtx, Instant now, const rtp::RtpView& packet);
+
   bool paused() const { return paused_; }
   void set_paused(bool p) { paused_ = p; }
 
@@ -85,6 +92,8 @@ class Producer {
   Instant last_audio_level_at() const { return last_level_at_; }
 
  private:
+  media::PacketMeta describe(Instant now, const rtp::RtpView& packet);
+
   ProducerSpec spec_;
   std::vector<ProducerLayer> layers_;
   bool paused_ = false;

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "rtp/codecs/h264.hpp"
-#include "rtp/codecs/vp9.hpp"
 #include "rtp/header_extensions.hpp"
 #include "rtp/rtx.hpp"
 
@@ -250,53 +248,8 @@ void Router::on_publisher_rtp(TransportId tid, RouterTransport& t, Instant now, 
     ++counters_.padding_probes_in;  // padding-only probe on the media SSRC
     return;
   }
-  const media::PacketMeta meta = describe(*p, view, now);
-  if (layer.stream) layer.stream->on_packet(now, view.sequence(), view.timestamp(), view.packet().size(), m->rtx);
-  layer.nacks.on_packet(now, view.sequence(), meta.keyframe, m->rtx);
-  if (meta.keyframe) layer.keyframes.on_keyframe(now);
-  layer.last_packet = now;
-  ++layer.packets;
-  layer.buffer.store(now, view.sequence(), view.packet());
+  const media::PacketMeta meta = p->on_packet(m->layer, m->rtx, now, view);
   if (!p->paused()) forward(*p, m->layer, now, view, meta);
-}
-
-media::PacketMeta Router::describe(Producer& p, const rtp::RtpView& view, Instant now) {
-  media::PacketMeta meta;
-  meta.end_of_frame = view.marker();
-  const auto* codec = p.codec(view.payload_type());
-  if (!codec) return meta;
-  const Bytes payload = view.payload();
-  switch (codec->codec) {
-    case media::Codec::vp8:
-      meta = media::describe_vp8(payload, view.marker());
-      break;
-    case media::Codec::vp9: {
-      auto d = rtp::codecs::parse_vp9(payload);
-      if (!d) break;
-      meta.keyframe = rtp::codecs::is_vp9_keyframe(*d);
-      if (d->has_layer_indices) {
-        meta.temporal_id = d->temporal_id;
-        meta.layer_sync = d->switching_up_point;
-      }
-      break;
-    }
-    case media::Codec::h264: {
-      auto info = rtp::codecs::parse_h264(payload);
-      if (info) meta.keyframe = info->keyframe;
-      break;
-    }
-    case media::Codec::opus:
-      meta.keyframe = true;  // every audio packet decodes on its own
-      if (const uint8_t id = p.spec().extensions.audio_level) {
-        if (auto raw = view.extension(id)) {
-          if (auto level = rtp::ext::parse_audio_level(*raw)) p.note_audio_level(now, level->level);
-        }
-      }
-      break;
-    case media::Codec::other:
-      break;
-  }
-  return meta;
 }
 
 void Router::forward(Producer& p, int layer, Instant now, const rtp::RtpView& view, const media::PacketMeta& meta) {

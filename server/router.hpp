@@ -119,7 +119,6 @@ class Router {
   std::optional<std::pair<uint64_t, uint32_t>> publisher_mapping(const Consumer& c, Instant now) const;
   void tick_producer(Producer& p, Instant now);
   void detect_active_speaker(Instant now);
-  media::PacketMeta describe(Producer& p, const rtp::RtpView& view, Instant now);
   bwe::AllocationInput describe_for_allocation(const Consumer& c, const Producer& p, Instant now) const;
 
   RoomId id_;
