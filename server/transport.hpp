@@ -143,6 +143,7 @@ class Transport {
   std::optional<Instant> poll_timeout() const;
   std::optional<TransportTransmit> poll_transmit();
   std::optional<TransportEvent> poll_event();
+  bool has_events() const { return !events_.empty(); }
 
   // Media out: protects buffer[0, length) in place (buffer needs
   // SrtpSession::kMaxTrailer spare bytes) and returns the SRTP length, to be

@@ -124,10 +124,11 @@ void TransportHost::index_path(TransportId id, Entry& e, const ice::Path& path) 
   if (std::find(e.paths.begin(), e.paths.end(), path) == e.paths.end()) e.paths.push_back(path);
 }
 
-// Sends what the transport queued, queues it for poll_event(), re-arms its timer.
+// Sends what the transport queued, queues it for poll_event() when it has
+// events, re-arms its timer.
 void TransportHost::settle(PacketOutput& out, TransportId id, Entry& e) {
   while (auto tx = e.transport->poll_transmit()) out.send(tx->path, tx->data);
-  if (!e.events_queued) {
+  if (e.transport->has_events() && !e.events_queued) {  // rare: a state or path change, SCTP
     e.events_queued = true;
     with_events_.push_back(id);
   }
