@@ -75,19 +75,23 @@ OutgoingLayout copy_rebuilt(const RtpView& view, const ExtensionIdMap& map, std:
   // Which form fits everything that will be written, and how much it takes.
   bool one_byte = true;
   size_t kept = 0, kept_bytes = 0, dropped_bytes = 0;  // dropped: value bytes + one per header
-  // present[id]: a mapped element has this id. added[id]: 1 + its index in `add`.
-  std::array<bool, 256> present{};
-  std::array<uint8_t, 256> added{};
-  if (mode == AddMode::replace) {
-    for (size_t i = 0; i < add.size() && i < 255; ++i)
-      if (add[i].id != 0 && !added[add[i].id]) added[add[i].id] = uint8_t(i + 1);
-  }
+  // present: the ids of mapped elements (a 256-bit set: this runs per
+  // packet and subscriber). replacing(id): the index in `add` of a value
+  // that replaces a mapped element's (a handful of entries, searched).
+  std::array<uint64_t, 4> present_bits{};
+  auto present = [&](uint8_t id) { return (present_bits[id >> 6] >> (id & 63) & 1) != 0; };
+  constexpr size_t kNone = SIZE_MAX;
+  auto replacing = [&](uint8_t id) {
+    if (mode == AddMode::replace)
+      for (size_t i = 0; i < add.size(); ++i)
+        if (add[i].id == id) return i;
+    return kNone;
+  };
   auto fits = [&](uint8_t id, size_t size) {
     if (id == 0 || size > 255) return false;
     if (id > kOneByteMaxId || size == 0 || size > 16) one_byte = false;
     return true;
   };
-  auto value_of = [&](uint8_t to, Bytes own) { return added[to] ? add[added[to] - 1].value : own; };
   if (form != ExtensionForm::none) {
     for (const ExtensionElement& e : view.extensions()) {
       const uint8_t to = map.out[e.id];
@@ -95,15 +99,16 @@ OutgoingLayout copy_rebuilt(const RtpView& view, const ExtensionIdMap& map, std:
         dropped_bytes += e.value.size() + 1;
         continue;
       }
-      const Bytes value = value_of(to, e.value);
+      const size_t r = replacing(to);
+      const Bytes value = r == kNone ? e.value : add[r].value;
       if (!fits(to, value.size())) return {};
-      present[to] = true;
+      present_bits[to >> 6] |= uint64_t(1) << (to & 63);
       ++kept;
       kept_bytes += value.size();
     }
   }
   for (const ExtensionToAdd& a : add) {
-    if (a.id != 0 && present[a.id]) continue;
+    if (a.id != 0 && present(a.id)) continue;
     if (!fits(a.id, a.value.size())) return {};
     ++kept;
     kept_bytes += a.value.size();
@@ -142,14 +147,16 @@ OutgoingLayout copy_rebuilt(const RtpView& view, const ExtensionIdMap& map, std:
       if (!value.empty()) std::memcpy(&out[at], value.data(), value.size());
       at += value.size();
     };
-    constexpr size_t kNone = SIZE_MAX;
     if (form != ExtensionForm::none) {
-      for (const ExtensionElement& e : view.extensions())
-        if (const uint8_t to = map.out[e.id]; to != 0)
-          put(to, value_of(to, e.value), added[to] ? size_t(added[to] - 1) : kNone);
+      for (const ExtensionElement& e : view.extensions()) {
+        const uint8_t to = map.out[e.id];
+        if (to == 0) continue;
+        const size_t r = replacing(to);
+        put(to, r == kNone ? e.value : add[r].value, r);
+      }
     }
     for (size_t i = 0; i < add.size(); ++i)
-      if (!present[add[i].id]) put(add[i].id, add[i].value, mode == AddMode::replace ? i : kNone);
+      if (!present(add[i].id)) put(add[i].id, add[i].value, mode == AddMode::replace ? i : kNone);
     std::memset(&out[at], 0, fixed + block - at);  // RFC 8285 §4.1 padding
   }
   if (osn) store_be16(&out[fixed + block], *osn);
