@@ -93,7 +93,7 @@ void MediaController::create_transport(RoomId room, TransportSpec spec,
     if (!spec.remote_ufrag.empty()) t->set_remote_parameters(spec.remote_ufrag, spec.remote_pwd, spec.remote_fingerprint);
     TransportInfo info{0, w, t->local_ice(), candidates, ctx->certificate().fingerprint_sha256()};
     // Bind before add(): start() may already produce events for the router.
-    const TransportId id = media.host().add(worker, Clock::now(), std::move(t));
+    const TransportId id = media.host().add(worker, worker.now(), std::move(t));
     media.bind(id, room);
     router.add_transport(id, spec.publisher);
     info.id = id;
@@ -133,14 +133,14 @@ void MediaController::restart_ice(RoomId room, TransportId id,
 }
 
 void MediaController::enable_sctp(RoomId room, SctpSpec spec) {
-  on_router(room, [spec](Worker&, WorkerMedia&, Router& r) { r.enable_sctp(spec, Clock::now()); });
+  on_router(room, [spec](Worker& w, WorkerMedia&, Router& r) { r.enable_sctp(spec, w.now()); });
 }
 
 void MediaController::add_data_consumer(RoomId room, DataConsumerSpec spec) {
-  on_router(room, [spec = std::move(spec)](Worker&, WorkerMedia&, Router& r) {
+  on_router(room, [spec = std::move(spec)](Worker& w, WorkerMedia&, Router& r) {
     // False when the producer closed meanwhile: its DataProducerClosedEvent
     // is on its way to signaling, which drops this consumer then.
-    (void)r.add_data_consumer(spec, Clock::now());
+    (void)r.add_data_consumer(spec, w.now());
   });
 }
 
@@ -189,8 +189,8 @@ void MediaController::set_preferred_layers(RoomId room, ConsumerId id, int spati
 void MediaController::get_stats(RoomId room, std::vector<TransportId> transports, std::vector<ProducerId> producers,
                                 std::vector<ConsumerId> consumers, std::function<void(PeerStats)> done) {
   const bool sent = on_router(room, [this, transports = std::move(transports), producers = std::move(producers),
-                                     consumers = std::move(consumers), done](Worker&, WorkerMedia& media, Router& r) {
-    PeerStats s = r.stats(media.host(), transports, producers, consumers, Clock::now());
+                                     consumers = std::move(consumers), done](Worker& w, WorkerMedia& media, Router& r) {
+    PeerStats s = r.stats(media.host(), transports, producers, consumers, w.now());
     post_([done, s = std::move(s)] { done(s); });
   });
   if (!sent) post_([done] { done(PeerStats{}); });

@@ -145,6 +145,7 @@ void Worker::shutdown_loop() {
 }
 
 void Worker::on_async() {
+  tick();
   while (auto task = tasks_.pop()) {
     ++counters_.tasks;
     (*task)(*this);
@@ -155,7 +156,7 @@ void Worker::on_udp_readable() {
   for (int batch = 0; batch < kMaxBatchesPerWakeup; ++batch) {
     const size_t n = udp_->receive();
     if (n == 0) return;
-    const Instant now = Clock::now();
+    const Instant now = tick();
     for (size_t i = 0; i < n; ++i) {
       if (handler_) handler_->on_datagram(*this, now, NetPath{0, udp_->source(i)}, udp_->datagram(i));
     }
@@ -189,7 +190,7 @@ double Worker::cpu_seconds() const {
 void Worker::on_check() {
   ++counters_.loop_iterations;
   if (stopping_.load(std::memory_order_relaxed) && !handler_) return;
-  if (handler_) run_handler_timer(Clock::now());
+  if (handler_) run_handler_timer(tick());
   if (udp_->queued()) udp_->flush();
 }
 
@@ -226,7 +227,7 @@ void Worker::run_handler_timer(Instant now) {
         Worker* w = owner(t);
         w->armed_deadline_.reset();
         if (!w->handler_) return;
-        w->run_handler_timer(Clock::now());
+        w->run_handler_timer(w->tick());
         if (w->udp_->queued()) w->udp_->flush();
       },
       uint64_t(wait < 0 ? 0 : wait), 0);
@@ -278,7 +279,7 @@ void Worker::on_tcp_accept() {
 void Worker::on_tcp_read(TcpConnection& c, ssize_t nread) {
   if (nread < 0) return drop_tcp(c);
   Bytes in(tcp_read_buffer_.get(), size_t(nread));
-  const Instant now = Clock::now();
+  const Instant now = tick();
   const uint32_t id = c.id;
   while (!in.empty()) {
     const size_t taken = c.deframer.push(in);

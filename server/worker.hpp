@@ -19,6 +19,7 @@
 
 #include <uv.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -108,6 +109,10 @@ class Worker : public PacketOutput {
   void commit_udp(size_t length, const ice::Address& to) override { udp_->commit(length, to); }
   // Closes one ICE-TCP connection (e.g. its transport failed).
   void close_tcp(uint32_t connection);
+  // The loop's time: read once per batch of datagrams, per check phase and
+  // per batch of posted tasks, and what the handler and tasks run with
+  // (a task needs no clock of its own).
+  Instant now() const { return now_; }
 
   // --- any thread (fixed after construction) -------------------------------
   uint32_t index() const { return config_.index; }
@@ -160,6 +165,8 @@ class Worker : public PacketOutput {
   std::optional<Instant> armed_deadline_;
 
   MpscQueue<Task> tasks_;
+  Instant now_{};
+  Instant tick() { return now_ = std::max(now_, Clock::now()); }
   Published<LoopSample> published_loop_{LoopSample{}};
   Instant next_publish_{};
   // The worker thread's CPU clock (a clockid_t: Linux encodes thread CPU

@@ -195,6 +195,29 @@ TEST(Worker, TasksRunInOrderOnTheWorkerThread) {
   w.post([](Worker&) { FAIL() << "ran after stop"; });
 }
 
+// A task runs with the loop's time, read when its batch of tasks began:
+// never before it was posted, never after it ran, never going back.
+TEST(Worker, TasksRunWithTheLoopsTime) {
+  Worker w(WorkerConfig{});
+  w.start();
+  std::vector<std::pair<Instant, Instant>> seen;  // (loop time, clock) in the task
+  for (int round = 0; round < 50; ++round) {
+    const Instant posted = Clock::now();
+    std::promise<void> done;
+    w.post([&](Worker& worker) {
+      seen.emplace_back(worker.now(), Clock::now());
+      done.set_value();
+    });
+    done.get_future().wait();
+    ASSERT_GE(seen.back().first, posted);
+    ASSERT_LE(seen.back().first, seen.back().second);
+    if (seen.size() > 1) {
+      ASSERT_GE(seen.back().first, seen[seen.size() - 2].first);
+    }
+  }
+  w.stop();
+}
+
 TEST(Worker, TimerFiresAtHandlerDeadline) {
   auto* handler = new EchoHandler;
   Worker w(WorkerConfig{}, std::unique_ptr<WorkerHandler>(handler));
