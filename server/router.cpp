@@ -4,11 +4,29 @@
 #include <cstring>
 
 #include "rtp/header_extensions.hpp"
+#include "rtp/ntp.hpp"
+#include "rtp/rtcp/classify.hpp"
+#include "rtp/rtcp/compound_builder.hpp"
+#include "rtp/rtcp/full_intra_request.hpp"
+#include "rtp/rtcp/picture_loss_indication.hpp"
+#include "rtp/rtcp/receiver_report.hpp"
+#include "rtp/rtcp/remb.hpp"
+#include "rtp/rtcp/sender_report.hpp"
+#include "rtp/rtcp/transport_cc.hpp"
+#include "rtp/rtcp/transport_layer_nack.hpp"
 #include "rtp/rtx.hpp"
+#include "server/rtcp_reports.hpp"
+#include "server/subscriber_allocation.hpp"
 
 namespace sfu::server {
 
 namespace {
+
+namespace rtcp = rtp::rtcp;
+
+constexpr Duration kReportInterval = seconds(1);
+constexpr Duration kAllocationInterval = milliseconds(200);
+constexpr Duration kSpeakerInterval = milliseconds(300);
 
 uint64_t ssrc_key(TransportId t, uint32_t ssrc) { return t << 32 ^ ssrc; }
 
@@ -77,7 +95,7 @@ void Router::close_producer(ProducerId id) {
   std::erase_if(by_ssrc_, [&](const auto& kv) { return kv.second == it->second.get(); });
   if (auto t = transports_.find(it->second->spec().transport); t != transports_.end())
     std::erase(t->second.producers, id);
-  if (active_speaker_ == id) active_speaker_.reset();
+  speaker_.forget(id);
   counters_.rtp_lost_closed += it->second->rtp_lost();
   producers_.erase(it);
 }
@@ -280,6 +298,346 @@ void Router::send_keyframe_request(Producer& p, ProducerLayer& l) {
   const size_t n = l.keyframes.write_request(buf, tit->second.rtcp_ssrc, l.ssrc);
   ++counters_.plis_sent_upstream;
   send_rtcp(p.spec().transport, Bytes(buf).first(n));
+}
+
+// ---- RTCP and timers ---------------------------------------------------------------
+
+void Router::on_publisher_rtcp(TransportId tid, Instant now, Bytes packet) {
+  rtcp::CompoundReader reader(packet);
+  while (auto p = reader.next()) {
+    if (rtcp::classify(*p) != rtcp::MessageKind::sender_report) continue;
+    auto sr = rtcp::SenderReportView::parse(*p);
+    if (!sr) continue;
+    auto it = by_ssrc_.find(uint64_t(tid) << 32 ^ sr->ssrc);
+    if (it == by_ssrc_.end()) continue;
+    Producer& prod = *it->second;
+    auto m = prod.match(sr->ssrc);
+    if (!m || m->rtx) continue;
+    ProducerLayer& l = prod.layer(m->layer);
+    if (l.stream) l.stream->on_sender_report(now, sr->info.ntp_timestamp, sr->info.rtp_timestamp);
+    for (Consumer* c : consumers_of_[prod.id()])
+      c->forwarder().on_sender_report(m->layer, sr->info.ntp_timestamp, sr->info.rtp_timestamp);
+  }
+}
+
+void Router::on_subscriber_rtcp(TransportId tid, RouterTransport& t, Instant now, Bytes packet) {
+  rtcp::CompoundReader reader(packet);
+  while (auto p = reader.next()) {
+    switch (rtcp::classify(*p)) {
+      case rtcp::MessageKind::nack: {
+        auto nack = rtcp::TransportLayerNackView::parse(*p);
+        if (!nack) break;
+        auto c = consumer_by_ssrc_.find(nack->header.media_ssrc);
+        if (c == consumer_by_ssrc_.end() || c->second->transport() != tid) break;
+        ++c->second->stats().nacks_received;
+        ++counters_.nacks_received;
+        for (uint16_t seq : nack->lost_packets()) handle_nack(*c->second, now, seq);
+        break;
+      }
+      case rtcp::MessageKind::pli:
+      case rtcp::MessageKind::fir: {
+        const bool pli = rtcp::classify(*p) == rtcp::MessageKind::pli;
+        uint32_t media_ssrc = 0;
+        if (pli) {
+          auto v = rtcp::PictureLossIndication::parse(*p);
+          if (!v) break;
+          media_ssrc = v->header.media_ssrc;
+        } else {
+          auto v = rtcp::FullIntraRequestView::parse(*p);
+          if (!v || v->entries.empty()) break;
+          media_ssrc = v->entries[0].ssrc;
+        }
+        auto c = consumer_by_ssrc_.find(media_ssrc);
+        if (c == consumer_by_ssrc_.end() || c->second->transport() != tid) break;
+        ++(pli ? c->second->stats().plis_received : c->second->stats().firs_received);
+        ++(pli ? counters_.plis_received : counters_.firs_received);
+        auto prod = producers_.find(c->second->producer());
+        if (prod == producers_.end()) break;
+        const auto current = c->second->forwarder().current_layers();
+        request_keyframe(*prod->second, std::max(0, current.spatial), now);
+        break;
+      }
+      case rtcp::MessageKind::transport_cc: {
+        auto fb = rtcp::parse_transport_cc(*p);
+        if (fb && t.estimator) t.estimator->on_feedback(now, *fb);
+        break;
+      }
+      case rtcp::MessageKind::remb: {
+        // Only for subscribers without transport-cc (bandwidth_estimator.hpp).
+        auto remb = rtcp::RembView::parse(*p);
+        if (remb && t.estimator) t.estimator->on_remb(now, remb->bitrate_bps);
+        break;
+      }
+      case rtcp::MessageKind::receiver_report: {
+        auto rr = rtcp::ReceiverReportView::parse(*p);
+        if (!rr) break;
+        for (const auto& block : rr->report_blocks) {
+          auto c = consumer_by_ssrc_.find(block.ssrc);
+          if (c == consumer_by_ssrc_.end() || block.last_sr == 0) continue;
+          auto& st = c->second->stats();
+          if (block.last_sr != st.last_sr_compact) continue;
+          // RFC 3550 §6.4.1: RTT = arrival − LSR − DLSR (DLSR in 1/65536 s).
+          const Duration dlsr = rtp::from_compact_ntp_duration(block.delay_since_last_sr);
+          const Duration rtt = now - st.last_sr_sent_at - dlsr;
+          if (rtt > Duration::zero()) {
+            st.rtt = rtt;
+            if (t.estimator) t.estimator->on_rtt(rtt);
+          }
+          st.fraction_lost = block.fraction_lost;
+          st.jitter = block.jitter;
+        }
+        break;
+      }
+      default: break;
+    }
+  }
+}
+
+// RFC 4585 §6.2.1 NACK for consumer c's outgoing sequence number: resend the
+// packet from the producer's buffer, rewritten exactly as the first time.
+size_t Router::handle_nack(Consumer& c, Instant now, uint16_t out_seq, int16_t probe_cluster) {
+  auto info = c.forwarder().lookup_for_nack(out_seq);
+  if (!info) return 0;
+  auto prod = producers_.find(c.producer());
+  if (prod == producers_.end() || info->spatial_layer >= prod->second->layer_count()) return 0;
+  auto original = prod->second->layer(info->spatial_layer).buffer.get(now, info->sequence);
+  if (!original) return 0;
+  auto view = rtp::parse_rtp(*original);
+  if (!view) return 0;
+  return c.sender()->send_retransmission(c, now, *view, info->rewrite, probe_cluster);
+}
+
+// Probe clusters (GCC probing before a layer upgrade): filled with RTX copies
+// of the most recently forwarded video packets, as libwebrtc does with
+// "payload padding" — useful bytes if the subscriber lost one, harmless
+// duplicates otherwise — and, when none is left in the retransmission
+// buffers (nothing forwarded for a second: exactly when the estimate is too
+// low to forward anything), with padding-only RTX packets.
+void Router::drive_probes(RouterTransport& t, Instant now) {
+  if (!t.estimator) return;
+  while (auto probe = t.estimator->poll_probe(now)) {
+    Consumer* carrier = nullptr;
+    for (auto cid : t.consumers) {
+      Consumer& c = *consumers_.at(cid);
+      auto prod = producers_.find(c.producer());
+      const bool paused = c.paused() || prod == producers_.end() || prod->second->paused();
+      if (c.kind() == media::MediaKind::video && c.spec().rtx_ssrc && !paused) {  // nothing on a paused stream
+        carrier = &c;
+        if (c.stats().sent_any) break;  // prefer one with packets to resend
+      }
+    }
+    if (!carrier) return;
+    size_t sent = 0;
+    const uint16_t seq = carrier->stats().last_sequence;
+    for (int i = 0; carrier->stats().sent_any && i < 64 && sent < probe->bytes; ++i) {
+      const size_t n = handle_nack(*carrier, now, uint16_t(seq - i), probe->cluster_id);
+      if (n == 0) break;
+      sent += n;
+    }
+    for (int i = 0; i < 64 && sent < probe->bytes; ++i) {
+      const size_t n = carrier->sender()->send_padding(*carrier, now, probe->cluster_id);
+      if (n == 0) break;
+      sent += n;
+    }
+    if (sent == 0) return;
+  }
+}
+
+void Router::on_tick(Instant now) {
+  data_.on_tick(now);
+  for (auto& [pid, p] : producers_) tick_producer(*p, now);
+  for (auto& [tid, t] : transports_) {
+    if (t.feedback) {
+      std::array<uint8_t, 1200> buf{};
+      while (true) {
+        const size_t n = t.feedback->poll_feedback(now, buf);
+        if (n == 0) break;
+        send_rtcp(tid, Bytes(buf).first(n));
+      }
+    }
+    if (now >= t.next_report) {
+      send_reports(tid, t, now);
+      t.next_report = now + kReportInterval;
+    }
+    drive_probes(t, now);
+    if (t.estimator && now >= t.next_allocation) {
+      allocate(tid, t, now);
+      t.next_allocation = now + kAllocationInterval;
+    }
+  }
+  // After the allocation: a new consumer's first key-frame request goes to
+  // the layer the allocation chose (a layer the publisher sends), not to
+  // the preferred one it may have stopped sending.
+  for (auto& [cid, c] : consumers_) {
+    while (auto layer = c->forwarder().poll_keyframe_request(now)) {
+      auto prod = producers_.find(c->producer());
+      if (prod != producers_.end()) request_keyframe(*prod->second, *layer, now);
+    }
+    while (auto ev = c->forwarder().poll_event()) {
+      ++counters_.layer_changes;
+      sink_(ConsumerLayersEvent{cid, ev->spatial, ev->temporal});
+    }
+  }
+  if (now >= next_speaker_check_) {
+    detect_active_speaker(now);
+    next_speaker_check_ = now + kSpeakerInterval;
+  }
+}
+
+void Router::tick_producer(Producer& p, Instant now) {
+  auto tit = transports_.find(p.spec().transport);
+  if (tit == transports_.end()) return;
+  for (int i = 0; i < p.layer_count(); ++i) {
+    ProducerLayer& l = p.layer(i);
+    if (!l.ssrc) continue;
+    std::array<uint16_t, 64> lost{};
+    const size_t n = l.nacks.poll_nacks(now, lost);
+    if (n > 0) {
+      std::array<uint8_t, 300> buf{};
+      const size_t len = rtcp::TransportLayerNack::serialize_lost({tit->second.rtcp_ssrc, l.ssrc},
+                                                                  std::span<const uint16_t>(lost.data(), n), buf);
+      ++counters_.nacks_sent_upstream;
+      send_rtcp(p.spec().transport, Bytes(buf).first(len));
+    }
+    if (l.nacks.poll_keyframe_request()) request_keyframe(p, i, now);
+    if (l.keyframes.poll_due(now)) send_keyframe_request(p, l);
+  }
+}
+
+void Router::send_reports(TransportId tid, RouterTransport& t, Instant now) {
+  std::array<uint8_t, 1200> buf{};
+  rtcp::CompoundBuilder out(buf);
+  if (t.publisher) {
+    reported_producers_.clear();
+    for (auto pid : t.producers) reported_producers_.push_back(producers_.at(pid).get());
+    append_receiver_reports(out, t.rtcp_ssrc, reported_producers_, now);
+  } else {
+    reported_consumers_.clear();
+    for (auto cid : t.consumers) {
+      Consumer* c = consumers_.at(cid).get();
+      auto p = producers_.find(c->producer());
+      reported_consumers_.push_back({c, p == producers_.end() ? nullptr : p->second.get()});
+    }
+    append_sender_reports(out, t.rtcp_ssrc, reported_consumers_, now, rtp::ntp_from_unix_micros(wall_.unix_micros(now)));
+  }
+  if (out.size() > 0) send_rtcp(tid, out.data());
+}
+
+void Router::allocate(TransportId, RouterTransport& t, Instant now) {
+  if (!t.estimator) return;
+  std::array<bwe::AllocationInput, 64> inputs{};
+  std::array<bwe::AllocationResult, 64> results{};
+  size_t n = 0;
+  std::array<Consumer*, 64> order{};
+  for (auto cid : t.consumers) {
+    if (n == inputs.size()) break;
+    Consumer& c = *consumers_.at(cid);
+    auto prod = producers_.find(c.producer());
+    if (prod == producers_.end() || c.paused()) continue;
+    order[n] = &c;
+    inputs[n++] = allocation_input(c, *prod->second, now);
+  }
+  t.allocator.allocate(now, t.estimator->estimate_bps(), std::span<const bwe::AllocationInput>(inputs.data(), n),
+                       std::span<bwe::AllocationResult>(results.data(), n), std::nullopt,
+                       keeps_base_layers(*t.estimator, t.sender->first_media_at(), now));
+  for (size_t i = 0; i < n; ++i) {
+    Consumer& c = *order[i];
+    c.forwarder().set_max_layers_by_bandwidth(results[i].spatial, results[i].temporal);
+    if (results[i].probe) t.estimator->request_probe(now, results[i].probe_target_bps);
+  }
+}
+
+// The active speaker (media/active_speaker.hpp) from every audio producer's last level.
+void Router::detect_active_speaker(Instant now) {
+  levels_.clear();
+  for (const auto& [pid, p] : producers_)
+    if (p->spec().kind == media::MediaKind::audio)
+      levels_.push_back({pid, p->last_audio_level(), p->last_audio_level_at(), p->paused()});
+  if (auto id = speaker_.update(now, levels_))
+    sink_(ActiveSpeakerEvent{*id, producers_.at(*id)->last_audio_level()});
+}
+
+// ---- statistics ----------------------------------------------------------------------
+
+PeerStats Router::stats(TransportHost& host, const std::vector<TransportId>& transports,
+                        const std::vector<ProducerId>& producers, const std::vector<ConsumerId>& consumers,
+                        Instant now) {
+  PeerStats out;
+  for (TransportId id : transports) {
+    const Transport* t = host.find(id);
+    if (!t) continue;
+    TransportStats s{id, t->state(), t->send_path(), t->counters(), 0, {}, {}, false, 0};
+    if (const sctp::Association* a = data_.association(id)) {
+      s.sctp = a->counters();
+      s.sctp_connected = a->connected();
+      s.sctp_buffered = a->buffered_amount();
+    }
+    if (auto it = transports_.find(id); it != transports_.end() && it->second.estimator) {
+      s.available_outgoing_bitrate = it->second.estimator->estimate_bps();
+      for (auto cid : it->second.consumers) {
+        const Duration rtt = consumers_.at(cid)->stats().rtt;
+        if (rtt > s.rtt) s.rtt = rtt;
+      }
+    }
+    out.transports.push_back(s);
+  }
+  for (ProducerId id : producers) {
+    auto it = producers_.find(id);
+    if (it == producers_.end()) continue;
+    ProducerStats ps{id, {}};
+    const Producer& p = *it->second;
+    for (int i = 0; i < p.layer_count(); ++i) {
+      const ProducerLayer& l = p.layer(i);
+      ProducerLayerStats ls{l.rid, l.ssrc};
+      if (l.stream) {
+        ls.packets = l.stream->packets_received();
+        ls.bytes = l.stream->bytes_received();
+        ls.bitrate_bps = l.stream->bitrate_bps(now);
+        ls.lost = l.stream->cumulative_lost();
+        ls.jitter_ms = l.stream->jitter_ms();
+      }
+      ls.nacks_sent = l.nacks.nacks_sent();
+      ls.plis_sent = l.keyframes.sent();
+      ps.layers.push_back(ls);
+    }
+    out.producers.push_back(std::move(ps));
+  }
+  for (ConsumerId id : consumers) {
+    auto it = consumers_.find(id);
+    if (it == consumers_.end()) continue;
+    const Consumer& c = *it->second;
+    const auto cur = c.forwarder().current_layers();
+    const auto tgt = c.forwarder().target_layers();
+    const auto& st = c.stats();
+    out.consumers.push_back(ConsumerStatsSnapshot{id, cur.spatial, cur.temporal, tgt.spatial, tgt.temporal, st.packets,
+                                                  st.octets, st.retransmissions, st.nacks_received, st.plis_received,
+                                                  st.firs_received, st.fraction_lost, st.rtt});
+  }
+  return out;
+}
+
+RouterCounters& RouterCounters::operator+=(const RouterCounters& o) {
+  rtp_in += o.rtp_in, rtcp_in += o.rtcp_in, rtp_forwarded += o.rtp_forwarded, rtx_sent += o.rtx_sent;
+  rtcp_sent += o.rtcp_sent, malformed += o.malformed, unknown_ssrc += o.unknown_ssrc;
+  padding_probes_in += o.padding_probes_in, send_failures += o.send_failures;
+  nacks_sent_upstream += o.nacks_sent_upstream, plis_sent_upstream += o.plis_sent_upstream;
+  padding_sent += o.padding_sent, nacks_received += o.nacks_received, plis_received += o.plis_received;
+  firs_received += o.firs_received, layer_changes += o.layer_changes, rtp_lost_closed += o.rtp_lost_closed;
+  media_forwarded += o.media_forwarded;
+  return *this;
+}
+
+uint64_t Router::rtp_lost() const {
+  uint64_t lost = counters_.rtp_lost_closed;
+  for (const auto& [id, p] : producers_) lost += p->rtp_lost();
+  return lost;
+}
+
+void Router::add_counts(MediaCounts& c) const {
+  c.producers += producers_.size();
+  c.consumers += consumers_.size();
+  c.data_producers += data_.producer_count();
+  c.data_consumers += data_.consumer_count();
 }
 
 }  // namespace sfu::server

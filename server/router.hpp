@@ -21,6 +21,8 @@
 #include "server/bwe/bandwidth_estimator.hpp"
 #include "server/bwe/feedback_generator.hpp"
 #include "server/consumer.hpp"
+#include "server/media/active_speaker.hpp"
+#include "server/rtcp_reports.hpp"
 #include "server/data_router.hpp"
 #include "server/producer.hpp"
 #include "server/room_api.hpp"
@@ -116,10 +118,8 @@ class Router {
   void send_rtcp(TransportId tid, Bytes plain);
   void send_reports(TransportId tid, RouterTransport& t, Instant now);
   void allocate(TransportId tid, RouterTransport& t, Instant now);
-  std::optional<std::pair<uint64_t, uint32_t>> publisher_mapping(const Consumer& c, Instant now) const;
   void tick_producer(Producer& p, Instant now);
   void detect_active_speaker(Instant now);
-  bwe::AllocationInput describe_for_allocation(const Consumer& c, const Producer& p, Instant now) const;
 
   RoomId id_;
   PacketOutput& worker_;
@@ -134,7 +134,10 @@ class Router {
   std::unordered_map<uint64_t, Producer*> by_ssrc_;
   std::unordered_map<uint32_t, Consumer*> consumer_by_ssrc_;
   RouterCounters counters_;
-  std::optional<ProducerId> active_speaker_;
+  media::ActiveSpeakerDetector speaker_;
+  std::vector<media::ActiveSpeakerDetector::Level> levels_;  // reused every check
+  std::vector<Producer*> reported_producers_;               // reused by send_reports
+  std::vector<ReportedConsumer> reported_consumers_;
   Instant next_speaker_check_{};
   std::vector<uint8_t> scratch_;  // the senders' slot for TCP paths and RTCP; sized once
   DataRouter data_;

@@ -145,8 +145,8 @@ void Worker::shutdown_loop() {
 }
 
 void Worker::on_async() {
-  tick();
   while (auto task = tasks_.pop()) {
+    tick();  // after the pop: a task never runs with a time before it was posted
     ++counters_.tasks;
     (*task)(*this);
   }

@@ -110,8 +110,8 @@ class Worker : public PacketOutput {
   // Closes one ICE-TCP connection (e.g. its transport failed).
   void close_tcp(uint32_t connection);
   // The loop's time: read once per batch of datagrams, per check phase and
-  // per batch of posted tasks, and what the handler and tasks run with
-  // (a task needs no clock of its own).
+  // per posted task, and what the handler and tasks run with (a task needs
+  // no clock of its own). Never goes back.
   Instant now() const { return now_; }
 
   // --- any thread (fixed after construction) -------------------------------

@@ -195,8 +195,8 @@ TEST(Worker, TasksRunInOrderOnTheWorkerThread) {
   w.post([](Worker&) { FAIL() << "ran after stop"; });
 }
 
-// A task runs with the loop's time, read when its batch of tasks began:
-// never before it was posted, never after it ran, never going back.
+// A task runs with the loop's time: never before it was posted, never
+// after it ran, never going back.
 TEST(Worker, TasksRunWithTheLoopsTime) {
   Worker w(WorkerConfig{});
   w.start();
