@@ -1,7 +1,7 @@
 // SRTP/SRTCP packet transforms over OpenSSL EVP (see the header); the
 // HMAC-SHA1 authentication is common/hmac_sha1.
 
-#include "dtls/srtp_evp_transform.hpp"
+#include "dtls/srtp/srtp_evp_transform.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

@@ -12,7 +12,7 @@
 #include <map>
 #include <random>
 
-#include "tests/dtls/srtp_evp_test_util.hpp"
+#include "tests/dtls/srtp/srtp_evp_test_util.hpp"
 
 namespace sfu::dtls {
 namespace {

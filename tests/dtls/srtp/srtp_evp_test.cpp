@@ -10,9 +10,9 @@
 #include <cstdio>
 #include <random>
 
-#include "dtls/srtp_evp.hpp"
-#include "dtls/srtp_evp_transform.hpp"
-#include "tests/dtls/srtp_evp_test_util.hpp"
+#include "dtls/srtp/srtp_evp.hpp"
+#include "dtls/srtp/srtp_evp_transform.hpp"
+#include "tests/dtls/srtp/srtp_evp_test_util.hpp"
 
 // ---- Counting malloc ------------------------------------------------------------
 // To prove "no allocation per packet" for everything underneath (OpenSSL,

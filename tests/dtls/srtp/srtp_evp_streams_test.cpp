@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "dtls/srtp_evp_streams.hpp"
+#include "dtls/srtp/srtp_evp_streams.hpp"
 
 namespace sfu::dtls {
 namespace {

@@ -31,7 +31,7 @@
 
 #include "common/bytes.hpp"
 #include "common/hmac_sha1.hpp"
-#include "dtls/srtp_profile.hpp"
+#include "dtls/srtp/srtp_profile.hpp"
 
 namespace sfu::dtls {
 

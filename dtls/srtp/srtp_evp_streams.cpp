@@ -1,5 +1,5 @@
 // Per-SSRC SRTP state: index estimation and replay windows (see the header).
-#include "dtls/srtp_evp_streams.hpp"
+#include "dtls/srtp/srtp_evp_streams.hpp"
 
 #include <algorithm>
 #include <bit>

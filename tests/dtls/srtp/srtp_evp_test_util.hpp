@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include "dtls/srtp_evp.hpp"
-#include "dtls/srtp_session.hpp"
+#include "dtls/srtp/srtp_evp.hpp"
+#include "dtls/srtp/srtp_session.hpp"
 
 namespace sfu::dtls::evp_test {
 

@@ -10,7 +10,7 @@
 // it might read past, whatever its version. The checks are the ones
 // EvpSrtp makes (the same functions), so both backends call the same
 // packets malformed.
-#include "dtls/srtp_session.hpp"
+#include "dtls/srtp/srtp_session.hpp"
 
 #include <openssl/crypto.h>
 #include <srtp2/srtp.h>
@@ -20,7 +20,7 @@
 #include <optional>
 #include <utility>
 
-#include "dtls/srtp_evp.hpp"
+#include "dtls/srtp/srtp_evp.hpp"
 
 namespace sfu::dtls {
 namespace {

@@ -27,7 +27,7 @@
 
 #include "common/bytes.hpp"
 #include "common/result.hpp"
-#include "dtls/srtp_profile.hpp"
+#include "dtls/srtp/srtp_profile.hpp"
 
 namespace sfu::dtls {
 
@@ -68,7 +68,7 @@ constexpr std::string_view to_string(SrtpError e) {
 }
 
 // Which implementation does the crypto and keeps the per-SSRC state.
-// evp (the default): our own SRTP/SRTCP on OpenSSL EVP (dtls/srtp_evp.hpp),
+// evp (the default): our own SRTP/SRTCP on OpenSSL EVP (dtls/srtp/srtp_evp.hpp),
 // no allocation per packet, about 2x (GCM) to 4x (AES-CM + HMAC-SHA1)
 // cheaper than Debian's NSS-based libsrtp2. libsrtp: the libsrtp2 adapter,
 // kept to cross-check and benchmark the two side by side. Both accept and

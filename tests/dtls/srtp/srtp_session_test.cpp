@@ -3,7 +3,7 @@
 // OpenSSL EVP, the session's output checked byte for byte against that
 // reference, then round trips, replay, tampering and bounds — each for
 // every profile and for both backends (SrtpBackend::evp and ::libsrtp).
-#include "dtls/srtp_session.hpp"
+#include "dtls/srtp/srtp_session.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>

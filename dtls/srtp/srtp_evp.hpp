@@ -6,7 +6,7 @@
 // packet and allocates inside NSS on every packet. Here each direction's
 // EVP contexts are keyed once at create(), each packet only sets a new IV,
 // HMAC-SHA1 resumes precomputed inner/outer states, and nothing is
-// allocated per packet (tests/dtls/srtp_evp_test.cpp counts mallocs).
+// allocated per packet (tests/dtls/srtp/srtp_evp_test.cpp counts mallocs).
 //
 // Accept/refuse behaviour matches the libsrtp backend packet for packet
 // (index estimation, replay windows, allow_repeat_tx; see
@@ -35,10 +35,10 @@
 
 #include "common/bytes.hpp"
 #include "common/result.hpp"
-#include "dtls/srtp_evp_streams.hpp"
-#include "dtls/srtp_evp_transform.hpp"
-#include "dtls/srtp_profile.hpp"
-#include "dtls/srtp_session.hpp"
+#include "dtls/srtp/srtp_evp_streams.hpp"
+#include "dtls/srtp/srtp_evp_transform.hpp"
+#include "dtls/srtp/srtp_profile.hpp"
+#include "dtls/srtp/srtp_session.hpp"
 
 namespace sfu::dtls {
 

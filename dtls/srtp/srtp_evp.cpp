@@ -2,7 +2,7 @@
 // order RFC 3711 §3.3 gives for a receiver (index estimate, replay check,
 // authentication, decryption, then the replay list and ROC update) and
 // §3.3 / §3.4 for a sender.
-#include "dtls/srtp_evp.hpp"
+#include "dtls/srtp/srtp_evp.hpp"
 
 #include <openssl/rand.h>
 
