@@ -1,5 +1,5 @@
 // SDP writer (see sdp_writer.hpp for the order and the raw-over-parsed rule).
-#include "signaling/sdp_writer.hpp"
+#include "signaling/sdp/sdp_writer.hpp"
 
 #include <initializer_list>
 #include <string_view>

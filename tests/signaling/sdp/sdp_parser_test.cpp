@@ -1,7 +1,7 @@
 // SDP parser: the browser fixtures of tests/data/sdp parse into the expected
 // model, round-trip through the writer, and hostile input is refused with a
 // line number instead of crashing or hanging.
-#include "signaling/sdp_parser.hpp"
+#include "signaling/sdp/sdp_parser.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "signaling/sdp_writer.hpp"
+#include "signaling/sdp/sdp_writer.hpp"
 
 namespace sfu::signaling::sdp {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "signaling/sdp_model.hpp"
+#include "signaling/sdp/sdp_model.hpp"
 
 namespace sfu::signaling::sdp {
 

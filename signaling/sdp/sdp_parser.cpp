@@ -5,13 +5,13 @@
 //   session-description = v= o= s= [i=] [u=] [e=] [p=] [c=] *b= 1*(t= *r=)
 //                         [z=] [k=] *a= *media-description      (RFC 8866 §9)
 //   media-description   = m= [i=] [c=] *b= [k=] *a=
-#include "signaling/sdp_parser.hpp"
+#include "signaling/sdp/sdp_parser.hpp"
 
 #include <algorithm>
 #include <array>
 #include <bitset>
 
-#include "signaling/sdp_attributes.hpp"
+#include "signaling/sdp/sdp_attributes.hpp"
 
 namespace sfu::signaling::sdp {
 

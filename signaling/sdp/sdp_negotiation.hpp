@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "signaling/sdp_model.hpp"
+#include "signaling/sdp/sdp_model.hpp"
 
 namespace sfu::signaling::sdp {
 

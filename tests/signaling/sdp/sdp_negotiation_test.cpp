@@ -1,7 +1,7 @@
 // Offer/answer helpers against the browser fixtures: which codecs and header
 // extensions the server accepts, with the offerer's payload types and ids,
 // and how simulcast is read from an offer and mirrored in the answer.
-#include "signaling/sdp_negotiation.hpp"
+#include "signaling/sdp/sdp_negotiation.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "signaling/sdp_parser.hpp"
-#include "signaling/sdp_writer.hpp"
+#include "signaling/sdp/sdp_parser.hpp"
+#include "signaling/sdp/sdp_writer.hpp"
 
 namespace sfu::signaling::sdp {
 namespace {

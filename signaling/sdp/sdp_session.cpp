@@ -1,4 +1,4 @@
-#include "signaling/sdp_session.hpp"
+#include "signaling/sdp/sdp_session.hpp"
 
 #include <algorithm>
 

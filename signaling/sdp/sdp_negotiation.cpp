@@ -1,6 +1,6 @@
 // Offer/answer helpers: capability tables, codec and extension matching,
 // simulcast extraction and mirroring (see sdp_negotiation.hpp).
-#include "signaling/sdp_negotiation.hpp"
+#include "signaling/sdp/sdp_negotiation.hpp"
 
 #include <algorithm>
 

@@ -1,6 +1,6 @@
 // Helpers of the SDP model: enum names, parameter lists, lookups and the
 // session → media inheritance rules.
-#include "signaling/sdp_model.hpp"
+#include "signaling/sdp/sdp_model.hpp"
 
 #include <charconv>
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "common/result.hpp"
-#include "signaling/sdp_model.hpp"
+#include "signaling/sdp/sdp_model.hpp"
 
 namespace sfu::signaling::sdp::detail {
 

@@ -1,5 +1,5 @@
 // Value parsers for single SDP lines and attributes (see sdp_attributes.hpp).
-#include "signaling/sdp_attributes.hpp"
+#include "signaling/sdp/sdp_attributes.hpp"
 
 #include <charconv>
 

@@ -10,8 +10,8 @@
 
 #include "dtls/certificate.hpp"
 #include "server/room_api.hpp"
-#include "signaling/sdp_model.hpp"
-#include "signaling/sdp_negotiation.hpp"
+#include "signaling/sdp/sdp_model.hpp"
+#include "signaling/sdp/sdp_negotiation.hpp"
 
 namespace sfu::signaling {
 

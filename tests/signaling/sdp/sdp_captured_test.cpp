@@ -5,9 +5,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "signaling/sdp_negotiation.hpp"
-#include "signaling/sdp_parser.hpp"
-#include "signaling/sdp_writer.hpp"
+#include "signaling/sdp/sdp_negotiation.hpp"
+#include "signaling/sdp/sdp_parser.hpp"
+#include "signaling/sdp/sdp_writer.hpp"
 
 namespace sfu::signaling::sdp {
 namespace {

@@ -15,7 +15,7 @@
 #include <string_view>
 
 #include "common/result.hpp"
-#include "signaling/sdp_model.hpp"
+#include "signaling/sdp/sdp_model.hpp"
 
 namespace sfu::signaling::sdp {
 

@@ -1,6 +1,6 @@
 // SDP writer: canonical line order, CRLF endings, raw-over-parsed fields, and
 // hand-built descriptions (what the server writes) parsing back as built.
-#include "signaling/sdp_writer.hpp"
+#include "signaling/sdp/sdp_writer.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "signaling/sdp_parser.hpp"
+#include "signaling/sdp/sdp_parser.hpp"
 
 namespace sfu::signaling::sdp {
 namespace {

@@ -1,12 +1,12 @@
 // The transport glue of our SDP: what a removed (port 0) section of our
 // offers carries, so that Firefox (c= required, RFC 8866 §5.7), aiortc (ICE,
 // setup, rtcp-mux and a codec required) and Chromium all parse it.
-#include "signaling/sdp_session.hpp"
+#include "signaling/sdp/sdp_session.hpp"
 
 #include <gtest/gtest.h>
 
-#include "signaling/sdp_parser.hpp"
-#include "signaling/sdp_writer.hpp"
+#include "signaling/sdp/sdp_parser.hpp"
+#include "signaling/sdp/sdp_writer.hpp"
 
 namespace sfu::signaling {
 namespace {
