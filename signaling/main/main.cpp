@@ -1,6 +1,7 @@
 // The sfu binary: the composition root. It is the one place that wires the
 // signaling front to the media side; the sfu_server library itself never
-// includes signaling/ (arrows point down).
+// includes signaling/ (arrows point down). It lives in signaling/, the top
+// layer, so that its own includes point down too.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
