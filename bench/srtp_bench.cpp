@@ -33,8 +33,8 @@
 #include <string>
 #include <vector>
 
-#include "dtls/srtp_evp_transform.hpp"
-#include "dtls/srtp_session.hpp"
+#include "dtls/srtp/srtp_evp_transform.hpp"
+#include "dtls/srtp/srtp_session.hpp"
 
 namespace {
 

@@ -3,7 +3,7 @@
 // no allocation and no EVP dispatch (bench/srtp_bench.cpp BM_HmacSha1 and
 // bench/stun_bench.cpp measure it against EVP_MAC and one-shot HMAC()).
 // The one implementation behind STUN MESSAGE-INTEGRITY (ice/stun_integrity)
-// and SRTP's AES_CM_128_HMAC_SHA1 authentication (dtls/srtp_evp_transform).
+// and SRTP's AES_CM_128_HMAC_SHA1 authentication (dtls/srtp/srtp_evp_transform).
 //
 // A plain value (no heap, no OpenSSL handle; the header does not expose
 // OpenSSL): copy it freely. The destructor wipes the key states.

@@ -78,7 +78,7 @@
 #include "common/bytes.hpp"
 #include "common/time.hpp"
 #include "dtls/certificate.hpp"
-#include "dtls/srtp_profile.hpp"
+#include "dtls/srtp/srtp_profile.hpp"
 
 namespace sfu::dtls {
 

@@ -26,7 +26,7 @@
 #include "common/result.hpp"
 #include "common/time.hpp"
 #include "dtls/session.hpp"
-#include "dtls/srtp_session.hpp"
+#include "dtls/srtp/srtp_session.hpp"
 #include "ice/controlling_agent.hpp"
 #include "ice/lite_agent.hpp"
 #include "ice/demux.hpp"

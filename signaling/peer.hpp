@@ -30,7 +30,7 @@
 
 #include "signaling/auth.hpp"
 #include "signaling/room.hpp"
-#include "signaling/sdp_model.hpp"
+#include "signaling/sdp/sdp_model.hpp"
 #include "signaling/ws_session.hpp"
 
 namespace sfu::signaling {

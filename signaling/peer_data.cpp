@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "signaling/peer.hpp"
-#include "signaling/sdp_session.hpp"
+#include "signaling/sdp/sdp_session.hpp"
 
 namespace sfu::signaling {
 

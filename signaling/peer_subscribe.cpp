@@ -5,9 +5,9 @@
 
 #include "common/log.hpp"
 #include "signaling/peer.hpp"
-#include "signaling/sdp_parser.hpp"
-#include "signaling/sdp_session.hpp"
-#include "signaling/sdp_writer.hpp"
+#include "signaling/sdp/sdp_parser.hpp"
+#include "signaling/sdp/sdp_session.hpp"
+#include "signaling/sdp/sdp_writer.hpp"
 
 namespace sfu::signaling {
 

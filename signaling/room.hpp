@@ -18,8 +18,8 @@
 #include "server/media_controller.hpp"
 #include "signaling/jsonrpc.hpp"
 #include "signaling/room_mirror.hpp"
-#include "signaling/sdp_negotiation.hpp"
-#include "signaling/sdp_parser.hpp"
+#include "signaling/sdp/sdp_negotiation.hpp"
+#include "signaling/sdp/sdp_parser.hpp"
 
 namespace sfu::signaling {
 

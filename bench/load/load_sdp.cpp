@@ -4,8 +4,8 @@
 #include <cctype>
 
 #include "rtp/header_extensions.hpp"
-#include "signaling/sdp_parser.hpp"
-#include "signaling/sdp_writer.hpp"
+#include "signaling/sdp/sdp_parser.hpp"
+#include "signaling/sdp/sdp_writer.hpp"
 
 namespace sfu::load {
 

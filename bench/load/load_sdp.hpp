@@ -20,7 +20,7 @@
 #include "dtls/certificate.hpp"
 #include "ice/address.hpp"
 #include "server/media/media_types.hpp"
-#include "signaling/sdp_model.hpp"
+#include "signaling/sdp/sdp_model.hpp"
 
 namespace sfu::load {
 

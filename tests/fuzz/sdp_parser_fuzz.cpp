@@ -1,4 +1,4 @@
-// libFuzzer target for the SDP parser (signaling/sdp_parser.hpp): parse
+// libFuzzer target for the SDP parser (signaling/sdp/sdp_parser.hpp): parse
 // arbitrary text; when it parses, write it back, re-parse and trap unless the
 // two models are equal. Also runs the negotiation helpers over every section,
 // which must accept any parsed model.
@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
-#include "signaling/sdp_negotiation.hpp"
-#include "signaling/sdp_parser.hpp"
-#include "signaling/sdp_writer.hpp"
+#include "signaling/sdp/sdp_negotiation.hpp"
+#include "signaling/sdp/sdp_parser.hpp"
+#include "signaling/sdp/sdp_writer.hpp"
 
 using namespace sfu::signaling::sdp;
 

@@ -39,7 +39,7 @@
 #include <string>
 #include <vector>
 
-#include "dtls/srtp_session.hpp"
+#include "dtls/srtp/srtp_session.hpp"
 
 namespace {
 

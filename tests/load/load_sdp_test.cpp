@@ -9,7 +9,7 @@
 
 #include "bench/load/load_runner.hpp"
 #include "rtp/header_extensions.hpp"
-#include "signaling/sdp_parser.hpp"
+#include "signaling/sdp/sdp_parser.hpp"
 
 namespace sfu::load {
 namespace {
