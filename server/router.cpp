@@ -7,16 +7,13 @@
 #include "rtp/ntp.hpp"
 #include "rtp/rtcp/classify.hpp"
 #include "rtp/rtcp/compound_builder.hpp"
-#include "rtp/rtcp/full_intra_request.hpp"
-#include "rtp/rtcp/picture_loss_indication.hpp"
 #include "rtp/rtcp/receiver_report.hpp"
-#include "rtp/rtcp/remb.hpp"
 #include "rtp/rtcp/sender_report.hpp"
-#include "rtp/rtcp/transport_cc.hpp"
 #include "rtp/rtcp/transport_layer_nack.hpp"
 #include "rtp/rtx.hpp"
 #include "server/rtcp_reports.hpp"
 #include "server/subscriber_allocation.hpp"
+#include "server/subscriber_feedback.hpp"
 
 namespace sfu::server {
 
@@ -320,77 +317,53 @@ void Router::on_publisher_rtcp(TransportId tid, Instant now, Bytes packet) {
   }
 }
 
+// A subscriber's feedback (subscriber_feedback.hpp), answered: NACK → RTX
+// from the producer's retransmission buffer, PLI/FIR → a key frame request
+// upstream (coalesced per layer), transport-cc/REMB/RR → its estimate and
+// the consumers' statistics.
 void Router::on_subscriber_rtcp(TransportId tid, RouterTransport& t, Instant now, Bytes packet) {
-  rtcp::CompoundReader reader(packet);
-  while (auto p = reader.next()) {
-    switch (rtcp::classify(*p)) {
-      case rtcp::MessageKind::nack: {
-        auto nack = rtcp::TransportLayerNackView::parse(*p);
-        if (!nack) break;
-        auto c = consumer_by_ssrc_.find(nack->header.media_ssrc);
-        if (c == consumer_by_ssrc_.end() || c->second->transport() != tid) break;
-        ++c->second->stats().nacks_received;
-        ++counters_.nacks_received;
-        for (uint16_t seq : nack->lost_packets()) handle_nack(*c->second, now, seq);
-        break;
+  // A consumer of this subscriber by its (our) SSRC.
+  auto own = [&](uint32_t ssrc) -> Consumer* {
+    auto c = consumer_by_ssrc_.find(ssrc);
+    return c != consumer_by_ssrc_.end() && c->second->transport() == tid ? c->second : nullptr;
+  };
+  for_each_subscriber_feedback(packet, [&](const SubscriberFeedback& item) {
+    if (auto* nack = std::get_if<NackRequest>(&item)) {
+      Consumer* c = own(nack->nack.header.media_ssrc);
+      if (!c) return;
+      ++c->stats().nacks_received;
+      ++counters_.nacks_received;
+      for (uint16_t seq : nack->nack.lost_packets()) handle_nack(*c, now, seq);
+    } else if (auto* kf = std::get_if<KeyframeRequest>(&item)) {
+      Consumer* c = own(kf->media_ssrc);
+      if (!c) return;
+      ++(kf->fir ? c->stats().firs_received : c->stats().plis_received);
+      ++(kf->fir ? counters_.firs_received : counters_.plis_received);
+      auto prod = producers_.find(c->producer());
+      if (prod == producers_.end()) return;
+      request_keyframe(*prod->second, std::max(0, c->forwarder().current_layers().spatial), now);
+    } else if (auto* tcc = std::get_if<TransportCcReport>(&item)) {
+      if (t.estimator) t.estimator->on_feedback(now, tcc->feedback);
+    } else if (auto* remb = std::get_if<RembReport>(&item)) {
+      // Only for subscribers without transport-cc (bandwidth_estimator.hpp).
+      if (t.estimator) t.estimator->on_remb(now, remb->bitrate_bps);
+    } else if (auto* rr = std::get_if<ReceptionReport>(&item)) {
+      const rtcp::ReportBlock& block = rr->block;
+      auto c = consumer_by_ssrc_.find(block.ssrc);
+      if (c == consumer_by_ssrc_.end() || block.last_sr == 0) return;
+      auto& st = c->second->stats();
+      if (block.last_sr != st.last_sr_compact) return;
+      // RFC 3550 §6.4.1: RTT = arrival − LSR − DLSR (DLSR in 1/65536 s).
+      const Duration dlsr = rtp::from_compact_ntp_duration(block.delay_since_last_sr);
+      const Duration rtt = now - st.last_sr_sent_at - dlsr;
+      if (rtt > Duration::zero()) {
+        st.rtt = rtt;
+        if (t.estimator) t.estimator->on_rtt(rtt);
       }
-      case rtcp::MessageKind::pli:
-      case rtcp::MessageKind::fir: {
-        const bool pli = rtcp::classify(*p) == rtcp::MessageKind::pli;
-        uint32_t media_ssrc = 0;
-        if (pli) {
-          auto v = rtcp::PictureLossIndication::parse(*p);
-          if (!v) break;
-          media_ssrc = v->header.media_ssrc;
-        } else {
-          auto v = rtcp::FullIntraRequestView::parse(*p);
-          if (!v || v->entries.empty()) break;
-          media_ssrc = v->entries[0].ssrc;
-        }
-        auto c = consumer_by_ssrc_.find(media_ssrc);
-        if (c == consumer_by_ssrc_.end() || c->second->transport() != tid) break;
-        ++(pli ? c->second->stats().plis_received : c->second->stats().firs_received);
-        ++(pli ? counters_.plis_received : counters_.firs_received);
-        auto prod = producers_.find(c->second->producer());
-        if (prod == producers_.end()) break;
-        const auto current = c->second->forwarder().current_layers();
-        request_keyframe(*prod->second, std::max(0, current.spatial), now);
-        break;
-      }
-      case rtcp::MessageKind::transport_cc: {
-        auto fb = rtcp::parse_transport_cc(*p);
-        if (fb && t.estimator) t.estimator->on_feedback(now, *fb);
-        break;
-      }
-      case rtcp::MessageKind::remb: {
-        // Only for subscribers without transport-cc (bandwidth_estimator.hpp).
-        auto remb = rtcp::RembView::parse(*p);
-        if (remb && t.estimator) t.estimator->on_remb(now, remb->bitrate_bps);
-        break;
-      }
-      case rtcp::MessageKind::receiver_report: {
-        auto rr = rtcp::ReceiverReportView::parse(*p);
-        if (!rr) break;
-        for (const auto& block : rr->report_blocks) {
-          auto c = consumer_by_ssrc_.find(block.ssrc);
-          if (c == consumer_by_ssrc_.end() || block.last_sr == 0) continue;
-          auto& st = c->second->stats();
-          if (block.last_sr != st.last_sr_compact) continue;
-          // RFC 3550 §6.4.1: RTT = arrival − LSR − DLSR (DLSR in 1/65536 s).
-          const Duration dlsr = rtp::from_compact_ntp_duration(block.delay_since_last_sr);
-          const Duration rtt = now - st.last_sr_sent_at - dlsr;
-          if (rtt > Duration::zero()) {
-            st.rtt = rtt;
-            if (t.estimator) t.estimator->on_rtt(rtt);
-          }
-          st.fraction_lost = block.fraction_lost;
-          st.jitter = block.jitter;
-        }
-        break;
-      }
-      default: break;
+      st.fraction_lost = block.fraction_lost;
+      st.jitter = block.jitter;
     }
-  }
+  });
 }
 
 // RFC 4585 §6.2.1 NACK for consumer c's outgoing sequence number: resend the
