@@ -259,7 +259,7 @@ void Peer::on_media_event(const server::MediaEvent& e) {
   on_data_event(e);
   on_transport_event(e);
   if (const auto* l = std::get_if<server::ConsumerLayersEvent>(&e)) {
-    for (auto& s : sections_) {
+    for (auto& s : sections_.sections()) {
       if (s.application || s.consumer_num != l->consumer) continue;
       s.current_spatial = l->spatial;
       s.current_temporal = l->temporal;

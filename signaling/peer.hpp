@@ -31,40 +31,10 @@
 #include "signaling/auth.hpp"
 #include "signaling/room.hpp"
 #include "signaling/sdp/sdp_model.hpp"
+#include "signaling/subscriber_sections.hpp"
 #include "signaling/ws_session.hpp"
 
 namespace sfu::signaling {
-
-// One m-section of the subscriber connection. A removed consumer's section
-// is offered with port 0; once an answer has accepted that, the section is
-// recycled for the next new consumer, with a new mid (JSEP §5.2.2: a
-// rejected m-section may be reused; mids are never reused). So the offer
-// stays bounded by the live consumers, whatever the churn:
-//   live ──unwant──► closed ──offer (port 0) answered──► reusable ──want──► live (new mid)
-// A new section is appended only when none is reusable, so an offer holds
-// at most the live consumers, those of the previous offer being removed and
-// those of the one before whose removal awaits its answer: 3 × live + 1
-// (the application section).
-struct SubscriberSection {
-  std::string mid;
-  server::media::MediaKind kind = server::media::MediaKind::video;
-  std::shared_ptr<ProducerEntry> producer;  // null once removed
-  std::string consumer_id;                  // "c_..."
-  server::ConsumerId consumer_num = 0;
-  uint32_t ssrc = 0, rtx_ssrc = 0;
-  bool paused = false;
-  int preferred_spatial = 2, preferred_temporal = 3;  // setPreferredLayers, kept for creation
-  int current_spatial = -1, current_temporal = -1;    // as the worker last reported (consumerLayersChanged)
-  bool closed = false;
-  bool created = false;      // the consumer exists on the router (once an answer accepted it)
-  bool application = false;  // the SCTP (data channel) section, not a consumer
-  // The mid this position had in the latest offer sent; empty for a section
-  // the client has never seen. Differs from `mid` only while a recycled
-  // section's new consumer has not been offered yet.
-  std::string known_mid;
-  uint64_t closed_in_offer = 0;  // the offer version that first carried it closed
-  bool reusable = false;         // its removal is answered: free for a new consumer
-};
 
 // getStats result (PROTOCOL.md) from a media snapshot.
 Json stats_to_json(const server::PeerStats& st, server::TransportId publisher_transport,
@@ -155,12 +125,9 @@ class Peer : public SessionHandler {
   void close_data_producer(const std::string& data_producer_id);
 
   // Subscribing.
-  void ensure_application_section();
   // Consumes `p` (a section for it, negotiated soon). False when the peer
   // is at max_consumers_per_peer.
   bool want(const std::shared_ptr<ProducerEntry>& p);
-  SubscriberSection& section_for_new_consumer();
-  size_t live_consumers() const;
   void unwant(const std::string& producer_id);
   void schedule_negotiation();
   void negotiate();
@@ -169,7 +136,6 @@ class Peer : public SessionHandler {
   void send_offer();
   void on_negotiation_timeout();
 
-  SubscriberSection* find_section(const std::string& consumer_id);
   void kick(const std::string& reason);
   void cleanup();
   // Applies entry.owner_paused || entry.admin_muted to the worker and the
@@ -216,14 +182,10 @@ class Peer : public SessionHandler {
   bool sub_transport_pending_ = false;
   bool sub_remote_known_ = false;
   std::string sub_remote_ufrag_;
-  std::vector<SubscriberSection> sections_;
-  uint64_t next_mid_ = 1;  // "0" is the application section
+  SubscriberSections sections_;  // m-sections and offer/answer state (subscriber_sections.hpp)
   std::set<std::string> wanted_;  // producer ids this peer consumes
   bool sub_sctp_ = false;  // the subscriber answer accepted the SCTP section
   std::vector<DataConsumerEntry> data_consumers_;
-  uint64_t offer_version_ = 0;
-  bool offer_outstanding_ = false;
-  bool dirty_ = false;
   bool negotiation_scheduled_ = false;
   std::string restart_ice_pending_;
   boost::asio::steady_timer negotiation_timer_;

@@ -36,7 +36,7 @@ Json Peer::admin_view() const {
   }
   j["producers"] = producers;
   Json consumers = Json::array();
-  for (const auto& s : sections_) {
+  for (const auto& s : sections_.sections()) {
     if (s.application || s.closed || !s.producer) continue;
     consumers.push_back(Json{{"consumerId", s.consumer_id},
                              {"producerId", s.producer->id},

@@ -73,8 +73,8 @@ void Peer::want_data(const std::shared_ptr<DataProducerEntry>& dp) {
   if (sub_sctp_) return create_data_consumer(data_consumers_.back());
   // The first data consumer needs the SCTP association: the subscriber
   // offer's application section (PROTOCOL.md "Session flow" 3).
-  ensure_application_section();
-  dirty_ = true;
+  sections_.ensure_application();
+  sections_.mark_changed();
   schedule_negotiation();
 }
 
