@@ -358,7 +358,8 @@ TEST(WriteOutgoing, Rfc4588Sec4RtxTwinDropsPaddingAndCarriesTheOsn) {
 TEST(WriteOutgoing, RefusesOverlapASmallBufferAndABadPayloadType) {
   Packet buf = kOneByte;
   buf.resize(256);
-  const RtpView v = parse_ok(Packet(kOneByte));
+  const Packet source = kOneByte;  // outlives the view
+  const RtpView v = parse_ok(source);
   std::array<uint8_t, 16> small{};
   EXPECT_EQ(write_outgoing(v, ExtensionIdMap::identity(), {}, {}, std::nullopt, small).length, 0u);
   std::array<uint8_t, 128> out{};
@@ -472,7 +473,8 @@ TEST(WriteOutgoing, SamePacketsAsTheFourStepSendPath) {
     if (tw_id) (void)set_extension(old_packet, *parse_rtp(old_packet), tw_id, Bytes(tw, 2));
     ASSERT_EQ(l.length, old_len);
     EXPECT_EQ(to_vec(Bytes(new_buf).first(l.length)), to_vec(old_packet));
-    const RtpView out = parse_ok(to_vec(Bytes(new_buf).first(l.length)));
+    const Packet written = to_vec(Bytes(new_buf).first(l.length));  // outlives the view
+    const RtpView out = parse_ok(written);
     EXPECT_EQ(l.payload_size, view.payload().size());
     EXPECT_EQ(l.payload_offset, out.header_size() + (rtx ? 2u : 0u));
     for (size_t i = 0; i < set.size(); ++i) {  // where each value went
