@@ -1,7 +1,6 @@
 #include "server/router.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 #include "rtp/header_extensions.hpp"
 #include "rtp/ntp.hpp"
