@@ -3,6 +3,7 @@
 #
 #   sudo bench/compare.sh [--build DIR] [--cpu N] [--load-cpu N] [--duration S]
 #                         [--ramp R] [--steps "2 4 8 16 ..."] [--out DIR] [--only sfu|janus]
+#                         [--sfu-flags "FLAGS"]   (more flags for our server, e.g. --no-udp-gso)
 #
 # Everything runs inside a private network namespace (bench/janus/lib.sh:
 # veth 10.200.0.1/24, which Janus needs because it ignores loopback when
@@ -30,7 +31,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/janus/lib.sh"
 
-build=$here/../build cpu=1 load_cpu=0 duration=15 ramp=100 out= only=
+build=$here/../build cpu=1 load_cpu=0 duration=15 ramp=100 out= only= sfu_flags=
 steps="2 4 8 16 32 48 64 96 128 192 256 384 512 768 1024"
 while [ $# -gt 0 ]; do
   case $1 in
@@ -42,7 +43,8 @@ while [ $# -gt 0 ]; do
     --steps) steps=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
-    *) sed -n '2,28p' "$0" >&2; exit 2 ;;
+    --sfu-flags) sfu_flags=$2; shift 2 ;;
+    *) sed -n '2,29p' "$0" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" = 0 ] || { echo "compare.sh: needs root (ip netns)" >&2; exit 2; }
@@ -141,7 +143,7 @@ if [ "$only" != janus ]; then
   # Rooms as large as the biggest step (the default limit is 100 peers).
   printf 'limits:\n  max_peers_per_room: 10000\n' >"$work/sfu.yaml"
   ip netns exec "$ns" taskset -c "$cpu" "$sfu" --config "$work/sfu.yaml" --workers 1 --listen 127.0.0.1:8080 \
-    --rtc-listen "$BENCH_ADDR:40000" --no-ice-tcp >"$out/sfu-server.log" 2>&1 &
+    --rtc-listen "$BENCH_ADDR:40000" --no-ice-tcp $sfu_flags >"$out/sfu-server.log" 2>&1 &
   SFU_PID=$!
   if wait_tcp "$ns" 127.0.0.1 8080 20; then
     sweep sfu "ws://127.0.0.1:8080/ws" "$SFU_PID"

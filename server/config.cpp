@@ -238,6 +238,8 @@ Config load_config(const std::vector<std::string>& args, const char* (*getenv_fn
       config.media.announced.push_back(parse_announce(next()));
     } else if (a == "--no-ice-tcp") {
       config.media.ice_tcp = false;
+    } else if (a == "--no-udp-gso") {
+      config.media.udp_gso = false;
     } else if (a == "--api-key") {
       parse_api_key(next(), config);
     } else if (a == "--config") {
@@ -308,7 +310,8 @@ void check_startable(const Config& config) {
 
 std::string usage() {
   return "usage: sfu [--config FILE] [--listen HOST:PORT] [--workers N] [--rtc-listen IP:PORT] [--announce IP]...\n"
-         "           [--no-ice-tcp] [--api-key KID=SECRET]... [--web-root DIR] [--log-level L] [--log-format F]\n"
+         "           [--no-ice-tcp] [--no-udp-gso] [--api-key KID=SECRET]... [--web-root DIR]\n"
+         "           [--log-level L] [--log-format F]\n"
          "           [--metrics-listen HOST:PORT] [--redis URL] [--node-id ID] [--version] [--help]\n"
          "       sfu --check-config FILE [other flags]\n"
          "\n"
@@ -321,6 +324,7 @@ std::string usage() {
          "  --announce IP         address put in ICE candidates, repeatable, e.g. the public IP\n"
          "                        behind NAT (default: the bind address; env SFU_ANNOUNCE=ip,ip)\n"
          "  --no-ice-tcp          no ICE-TCP passive candidates\n"
+         "  --no-udp-gso          send every UDP datagram on its own, without UDP GSO (media.udp_gso)\n"
          "  --api-key KID=SECRET  accept JWT HS256 tokens signed with SECRET (header kid=KID),\n"
          "                        repeatable (env SFU_API_KEYS=kid=secret,...). Without a key, joins are\n"
          "                        anonymous, which is allowed only when listening on loopback.\n"

@@ -77,7 +77,8 @@ YAML::Node sequence(const YAML::Node& n, const std::string& key, const char* of)
 }
 
 void apply_media(const YAML::Node& m, Config& c) {
-  check_keys(m, {"workers", "rtc_listen", "announce", "ice_tcp", "socket_buffer_bytes", "dtls_cert", "dtls_key"},
+  check_keys(m, {"workers", "rtc_listen", "announce", "ice_tcp", "socket_buffer_bytes", "udp_gso", "dtls_cert",
+                 "dtls_key"},
              "media.");
   if (m["dtls_cert"]) c.media.dtls_certificate_file = scalar(m["dtls_cert"], "media.dtls_cert");
   if (m["dtls_key"]) c.media.dtls_key_file = scalar(m["dtls_key"], "media.dtls_key");
@@ -95,6 +96,7 @@ void apply_media(const YAML::Node& m, Config& c) {
   if (m["ice_tcp"]) c.media.ice_tcp = get<bool>(m["ice_tcp"], "media.ice_tcp");
   if (m["socket_buffer_bytes"])
     c.media.socket_buffer_bytes = int(bounded(m["socket_buffer_bytes"], "media.socket_buffer_bytes", 256u << 20));
+  if (m["udp_gso"]) c.media.udp_gso = get<bool>(m["udp_gso"], "media.udp_gso");
 }
 
 void apply_auth(const YAML::Node& a, Config& c) {
@@ -233,6 +235,7 @@ std::string effective_settings(const Config& c) {
   emit_list(out, announced);
   out << YAML::Key << "ice_tcp" << YAML::Value << c.media.ice_tcp;
   out << YAML::Key << "socket_buffer_bytes" << YAML::Value << c.media.socket_buffer_bytes;
+  out << YAML::Key << "udp_gso" << YAML::Value << c.media.udp_gso;
   out << YAML::Key << "dtls_cert" << YAML::Value << c.media.dtls_certificate_file;
   out << YAML::Key << "dtls_key" << YAML::Value << c.media.dtls_key_file;
   out << YAML::EndMap;

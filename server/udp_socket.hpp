@@ -2,6 +2,15 @@
 // receive buffers, and outgoing datagrams are queued in fixed send slots and
 // written with one sendmmsg per flush. Everything is preallocated at open();
 // the per-packet path allocates nothing and makes no syscall of its own.
+//
+// With UDP GSO (UDP_SEGMENT, Linux 4.18+) a flush first groups the queued
+// datagrams by destination, keeping their order within each destination,
+// and hands the kernel a run of same-sized datagrams for one destination
+// (a video frame's packets to one subscriber) as one message: the slots are
+// gathered with an iovec each, so nothing is copied, and the stack is walked
+// once per run instead of once per datagram. What goes on the wire is the
+// same datagrams. A run the kernel refuses is sent datagram by datagram;
+// a kernel or device without UDP GSO turns it off for the socket.
 #pragma once
 
 #include <netinet/in.h>
@@ -29,22 +38,37 @@ struct UdpCounters {
   uint64_t send_calls = 0;        // sendmmsg calls
   uint64_t send_dropped = 0;      // kernel queue full (EAGAIN) or error
   uint64_t unsendable = 0;        // address family the socket cannot reach
+  uint64_t gso_messages = 0;      // messages that carried several datagrams (UDP GSO)
+  uint64_t gso_datagrams = 0;     // datagrams sent inside those messages
+  uint64_t gso_refused = 0;       // GSO messages the kernel refused (then sent one by one)
   template <class F>
   void for_each_field(F&& f) {
     f(datagrams_received), f(bytes_received), f(receive_calls), f(truncated), f(datagrams_sent), f(bytes_sent);
-    f(send_calls), f(send_dropped), f(unsendable);
+    f(send_calls), f(send_dropped), f(unsendable), f(gso_messages), f(gso_datagrams), f(gso_refused);
   }
 };
 
 class UdpSocket {
  public:
   static constexpr size_t kRecvBatch = 32;
-  static constexpr size_t kSendSlots = 256;
+  // A received batch fanned out to a room fills many slots; the more of a
+  // frame a flush holds per subscriber, the longer the GSO runs.
+  static constexpr size_t kSendSlots = 1024;
+  // One GSO message: at most this many datagrams (the kernel's limit is 64
+  // or 128 by version), each at most kMaxGsoSegment bytes (fits a 1,500-byte
+  // MTU over IPv6; larger ones go alone), at most kMaxGsoBytes in all (the
+  // UDP length field).
+  static constexpr size_t kMaxGsoDatagrams = 64;
+  static constexpr size_t kMaxGsoSegment = 1452;
+  static constexpr size_t kMaxGsoBytes = 60000;
 
   // Opens a non-blocking socket bound to `bind` (port 0 = any). An IPv6
   // wildcard ("::") socket is dual-stack. `buffer_bytes` sets SO_RCVBUF and
-  // SO_SNDBUF (0 leaves the kernel default). Control path; error text on failure.
-  static Result<std::unique_ptr<UdpSocket>, std::string> open(const ice::Address& bind, int buffer_bytes);
+  // SO_SNDBUF (0 leaves the kernel default). `gso` asks for UDP GSO; a
+  // kernel without it leaves it off (gso_enabled()). Control path; error
+  // text on failure.
+  static Result<std::unique_ptr<UdpSocket>, std::string> open(const ice::Address& bind, int buffer_bytes,
+                                                              bool gso = true);
   ~UdpSocket();
   UdpSocket(const UdpSocket&) = delete;
   UdpSocket& operator=(const UdpSocket&) = delete;
@@ -70,8 +94,13 @@ class UdpSocket {
   // Datagrams the kernel refuses (EAGAIN, ENOBUFS) are dropped and counted.
   void flush();
   size_t queued() const { return queued_; }
+  bool gso_enabled() const { return gso_; }
 
   const UdpCounters& counters() const { return counters_; }
+
+  // Tests: the sendmmsg(2) the socket calls (to make the kernel refuse GSO).
+  using SendMmsg = int (*)(int fd, mmsghdr* msgs, unsigned count, int flags);
+  void set_sendmmsg_for_test(SendMmsg f) { sendmmsg_ = f; }
 
  private:
   UdpSocket() = default;
@@ -84,6 +113,29 @@ class UdpSocket {
   struct SendSlot {
     std::array<uint8_t, kPacketBufferSize> buffer;
   };
+  // Per flush with GSO: destinations in order of first appearance, each
+  // with its datagrams chained through next_ (slot indexes, in order).
+  struct Group {
+    uint32_t head;
+    uint32_t tail;
+  };
+  struct TableEntry {
+    uint32_t generation = 0;
+    uint32_t group = 0;
+  };
+  static constexpr size_t kTableSize = 2 * kSendSlots;  // power of two, half full at most
+  static constexpr uint32_t kEnd = UINT32_MAX;
+  // Room for one UDP_SEGMENT control message (a uint16_t).
+  struct alignas(cmsghdr) Control {
+    uint8_t bytes[CMSG_SPACE(sizeof(uint16_t))];
+  };
+
+  void flush_plain();
+  void flush_gso();
+  size_t group_by_destination();
+  // Sends out_msgs_[0, count); a refused GSO message goes datagram by datagram.
+  void send_messages(size_t count);
+  void send_one_by_one(const mmsghdr& message);
 
   int fd_ = -1;
   bool dual_stack_ = false;
@@ -99,7 +151,18 @@ class UdpSocket {
   std::array<sockaddr_storage, kSendSlots> send_addr_{};
   std::array<iovec, kSendSlots> send_iov_{};
   std::array<mmsghdr, kSendSlots> send_msgs_{};
+  std::array<ice::Address, kSendSlots> send_to_{};
   size_t queued_ = 0;
+
+  bool gso_ = false;
+  uint32_t generation_ = 0;
+  std::array<TableEntry, kTableSize> table_{};
+  std::array<Group, kSendSlots> groups_{};
+  std::array<uint32_t, kSendSlots> next_{};
+  std::array<iovec, kSendSlots> out_iov_{};  // the slots, in message order
+  std::array<mmsghdr, kSendSlots> out_msgs_{};
+  std::array<Control, kSendSlots> out_control_{};
+  SendMmsg sendmmsg_ = &::sendmmsg;
 };
 
 }  // namespace sfu::server

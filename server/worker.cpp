@@ -40,7 +40,7 @@ struct Worker::TcpConnection {
 
 Worker::Worker(WorkerConfig config, std::unique_ptr<WorkerHandler> handler)
     : config_(std::move(config)), handler_(std::move(handler)), tcp_read_buffer_(new uint8_t[kTcpReadBufferSize]) {
-  auto udp = UdpSocket::open(config_.udp_bind, config_.socket_buffer_bytes);
+  auto udp = UdpSocket::open(config_.udp_bind, config_.socket_buffer_bytes, config_.udp_gso);
   if (!udp) throw std::runtime_error("worker " + std::to_string(config_.index) + ": " + udp.error());
   udp_ = std::move(udp.value());
 

@@ -47,6 +47,7 @@ struct WorkerConfig {
   // ICE-TCP passive candidates (RFC 6544); nullopt disables TCP.
   std::optional<ice::Address> tcp_bind = ice::Address::v4(0x7f000001u, 0);
   int socket_buffer_bytes = 4 << 20;
+  bool udp_gso = true;
   uint32_t max_tcp_connections = 1024;
   size_t max_tcp_backlog_bytes = 256 * 1024;  // per connection, unsent data
 };

@@ -58,6 +58,7 @@ WorkerPool::WorkerPool(const MediaConfig& config) {
       wc.tcp_bind.reset();
     }
     wc.socket_buffer_bytes = config.socket_buffer_bytes;
+    wc.udp_gso = config.udp_gso;
     auto media = std::make_unique<WorkerMedia>();
     media_.push_back(media.get());
     workers_.push_back(std::make_unique<Worker>(wc, std::move(media)));

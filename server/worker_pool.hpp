@@ -26,6 +26,8 @@ struct MediaConfig {
   // Empty: the bind address (which then must not be a wildcard).
   std::vector<ice::Address> announced;
   int socket_buffer_bytes = 4 << 20;
+  // UDP GSO for runs of datagrams to one destination (udp_socket.hpp).
+  bool udp_gso = true;
   // DTLS certificate and key (PEM files); empty: an ECDSA P-256 certificate
   // is generated at start-up.
   std::string dtls_certificate_file;

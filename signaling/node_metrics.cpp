@@ -93,6 +93,14 @@ void worker_metrics(Exposition& x, const Workers& w) {
              [](const auto& m) { return m.loop.udp.bytes_sent; });
   per_worker(x, w, "sfu_udp_send_calls_total", Type::counter, "sendmmsg calls (batches) of the worker socket.",
              [](const auto& m) { return m.loop.udp.send_calls; });
+  per_worker(x, w, "sfu_udp_gso_messages_total", Type::counter,
+             "UDP GSO messages (several datagrams to one destination in one send).",
+             [](const auto& m) { return m.loop.udp.gso_messages; });
+  per_worker(x, w, "sfu_udp_gso_datagrams_total", Type::counter, "UDP datagrams sent inside GSO messages.",
+             [](const auto& m) { return m.loop.udp.gso_datagrams; });
+  per_worker(x, w, "sfu_udp_gso_refused_total", Type::counter,
+             "GSO messages the kernel refused, then sent datagram by datagram.",
+             [](const auto& m) { return m.loop.udp.gso_refused; });
   per_worker(x, w, "sfu_tcp_frames_received_total", Type::counter, "ICE-TCP frames received (RFC 4571).",
              [](const auto& m) { return m.loop.loop.tcp_frames_in; });
   per_worker(x, w, "sfu_tcp_frames_sent_total", Type::counter, "ICE-TCP frames sent.",
