@@ -1,6 +1,8 @@
 #include "signaling/peer.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 
 #include "common/log.hpp"
 #include "signaling/control_metrics.hpp"
@@ -18,7 +20,7 @@ int64_t unix_now() {
 }  // namespace
 
 Peer::Peer(PeerContext ctx, std::weak_ptr<WsSession> session)
-    : ctx_(std::move(ctx)), session_(std::move(session)), negotiation_timer_(ctx_.io), answer_timer_(ctx_.io) {}
+    : ctx_(std::move(ctx)), session_(std::move(session)), subscriber_(*this, ctx_.io) {}
 
 Peer::~Peer() {
   *alive_ = false;
@@ -35,30 +37,47 @@ void Peer::on_request(const RpcRequest& req, const Reply& reply) {
   if (log::enabled(log::Level::debug))
     log::debug("request", {{"room", room_ ? room_->name() : ""}, {"peer", id_}, {"method", m}});
   if (m == "join") return join(p, reply);
-  if (m == "publish") return publish(p, reply);
-  if (m == "subscriberAnswer") return subscriber_answer(p, reply);
-  if (m == "subscribe") return reply.ok(subscribe(p, true));
-  if (m == "unsubscribe") return reply.ok(subscribe(p, false));
-  if (m == "setPreferredLayers") return reply.ok(set_preferred_layers(p));
-  if (m == "pauseConsumer") return reply.ok(pause_consumer(p, true));
-  if (m == "resumeConsumer") return reply.ok(pause_consumer(p, false));
-  if (m == "pauseProducer" || m == "resumeProducer" || m == "closeProducer") return reply.ok(producer_op(p, m));
-  if (m == "restartIce") return reply.ok(restart_ice());
-  if (m == "getStats") return get_stats(reply);
-  if (m == "relay") return reply.ok(relay(p));
-  if (m == "leave") return leave(reply);
-  if (m == "trickle") {
-    require_joined();
-    return reply.ok(Json::object());  // ICE-lite: client candidates come from its checks
-  }
-  throw RpcError{RpcCode::method_not_found, "unknown method '" + m.substr(0, 64) + "'"};
+  // Every other method needs a joined peer; each goes to the peer itself or
+  // to one of its two connections.
+  using Handler = void (*)(Peer&, const Json&, const Reply&);
+  struct Method {
+    std::string_view name;
+    Handler run;
+  };
+  static constexpr Method kMethods[] = {
+      {"publish", [](Peer& self, const Json& q, const Reply& r) { self.publisher_.publish(q, r); }},
+      {"subscriberAnswer", [](Peer& self, const Json& q, const Reply& r) { self.subscriber_.answer(q, r); }},
+      {"subscribe", [](Peer& self, const Json& q, const Reply& r) { r.ok(self.subscriber_.subscribe(q, true)); }},
+      {"unsubscribe", [](Peer& self, const Json& q, const Reply& r) { r.ok(self.subscriber_.subscribe(q, false)); }},
+      {"setPreferredLayers",
+       [](Peer& self, const Json& q, const Reply& r) { r.ok(self.subscriber_.set_preferred_layers(q)); }},
+      {"pauseConsumer", [](Peer& self, const Json& q, const Reply& r) { r.ok(self.subscriber_.pause_consumer(q, true)); }},
+      {"resumeConsumer",
+       [](Peer& self, const Json& q, const Reply& r) { r.ok(self.subscriber_.pause_consumer(q, false)); }},
+      {"pauseProducer",
+       [](Peer& self, const Json& q, const Reply& r) { r.ok(self.publisher_.producer_op(q, "pauseProducer")); }},
+      {"resumeProducer",
+       [](Peer& self, const Json& q, const Reply& r) { r.ok(self.publisher_.producer_op(q, "resumeProducer")); }},
+      {"closeProducer",
+       [](Peer& self, const Json& q, const Reply& r) { r.ok(self.publisher_.producer_op(q, "closeProducer")); }},
+      {"restartIce", [](Peer& self, const Json&, const Reply& r) { r.ok(self.subscriber_.restart_ice()); }},
+      {"getStats", [](Peer& self, const Json&, const Reply& r) { self.get_stats(r); }},
+      {"relay", [](Peer& self, const Json& q, const Reply& r) { r.ok(self.relay(q)); }},
+      {"leave", [](Peer& self, const Json&, const Reply& r) { self.leave(r); }},
+      // ICE-lite: client candidates come from its checks.
+      {"trickle", [](Peer&, const Json&, const Reply& r) { r.ok(Json::object()); }},
+  };
+  const auto* method = std::find_if(std::begin(kMethods), std::end(kMethods), [&](const Method& x) { return x.name == m; });
+  if (method == std::end(kMethods)) throw RpcError{RpcCode::method_not_found, "unknown method '" + m.substr(0, 64) + "'"};
+  require_joined();
+  method->run(*this, p, reply);
 }
 
 void Peer::require_joined() const {
   if (!room_ || left_) throw_error(RpcCode::bad_state, "join first");
 }
 
-void Peer::require_grant(bool granted, const char* what) const {
+void Peer::require_grant(bool granted, const char* what) {
   if (!granted) throw RpcError{RpcCode::forbidden, std::string("token lacks the ") + what + " grant"};
 }
 
@@ -160,14 +179,13 @@ Json Peer::finish_join(Room* room, const Identity& identity, const std::optional
             {{"room", room->name()}, {"peer", id_}, {"identity", identity.subject}, {"remote", ctx_.remote_address}});
   ++control_metrics().joins;
   if (auto_subscribe_ && grants_.subscribe) {
-    for (const auto& [pid, entry] : room->producers()) want(entry);
-    for (const auto& [id, entry] : room->data_producers()) want_data(entry);
+    for (const auto& [pid, entry] : room->producers()) subscriber_.want(entry);
+    for (const auto& [id, entry] : room->data_producers()) subscriber_.want_data(entry);
   }
   return result;
 }
 
 Json Peer::relay(const Json& params) {
-  require_joined();
   const std::string& to = require_string(params, "to");
   auto data = params.find("data");
   if (data == params.end()) throw RpcError{RpcCode::invalid_params, "data is required", "invalid_params"};
@@ -187,47 +205,39 @@ Json Peer::relay(const Json& params) {
   return Json::object();
 }
 
+// "peer left" / "peer kicked" with the reason and both transports.
+void Peer::log_left(const char* message, const std::string& reason) {
+  log::info(message,
+            {{"room", room_ ? room_->name() : ""},
+             {"peer", id_},
+             {"reason", reason},
+             {"pub_transport", publisher_.transport() ? publisher_.transport()->id : 0},
+             {"sub_transport", subscriber_.transport() ? subscriber_.transport()->id : 0}});
+}
+
 void Peer::leave(const Reply& reply) {
-  require_joined();
   reply.ok(Json::object());
-  log::info("peer left", {{"room", room_->name()},
-                          {"peer", id_},
-                          {"reason", "leave"},
-                          {"pub_transport", pub_transport_ ? pub_transport_->id : 0},
-                          {"sub_transport", sub_transport_ ? sub_transport_->id : 0}});
+  log_left("peer left", "leave");
   cleanup();
   if (auto s = session_.lock()) s->close(boost::beast::websocket::close_code::normal, "left");
 }
 
 void Peer::kick(const std::string& reason) {
   notify("kicked", Json{{"reason", reason}});
-  log::info("peer kicked", {{"room", room_ ? room_->name() : ""},
-                            {"peer", id_},
-                            {"reason", reason},
-                            {"pub_transport", pub_transport_ ? pub_transport_->id : 0},
-                            {"sub_transport", sub_transport_ ? sub_transport_->id : 0}});
+  log_left("peer kicked", reason);
   cleanup();
   if (auto s = session_.lock()) s->close(boost::beast::websocket::close_code::normal, reason);
 }
 
 void Peer::on_closed() {
-  if (room_ && !left_)
-    log::info("peer left", {{"room", room_->name()},
-                            {"peer", id_},
-                            {"reason", "disconnected"},
-                            {"pub_transport", pub_transport_ ? pub_transport_->id : 0},
-                            {"sub_transport", sub_transport_ ? sub_transport_->id : 0}});
+  if (room_ && !left_) log_left("peer left", "disconnected");
   log::info("session closed", {{"remote", ctx_.remote_address}, {"peer", id_}});
   cleanup();
 }
 
 void Peer::close_room(const std::string& reason, std::string_view notification) {
   notify(notification, Json{{"reason", reason}});
-  log::info("peer left", {{"room", room_ ? room_->name() : ""},
-                          {"peer", id_},
-                          {"reason", reason},
-                          {"pub_transport", pub_transport_ ? pub_transport_->id : 0},
-                          {"sub_transport", sub_transport_ ? sub_transport_->id : 0}});
+  log_left("peer left", reason);
   cleanup();
   if (auto s = session_.lock()) s->close(boost::beast::websocket::close_code::going_away, reason);
 }
@@ -240,44 +250,50 @@ void Peer::cleanup() {
     return;
   }
   left_ = true;
-  negotiation_timer_.cancel();
-  answer_timer_.cancel();
-  const auto producers = my_producers_;
-  for (const auto& pid : producers) close_producer(pid, true);
-  const auto data_producers = my_data_producers_;
-  for (const auto& id : data_producers) close_data_producer(id);
+  subscriber_.stop();
+  publisher_.close_all();
   room_->remove_peer(this);
   room_->announce("peerLeft", Json{{"peerId", id_}});
   auto& media = ctx_.rooms.media();
-  if (pub_transport_) media.close_transport(room_->id(), pub_transport_->id);
-  if (sub_transport_) media.close_transport(room_->id(), sub_transport_->id);
+  if (publisher_.transport()) media.close_transport(room_->id(), publisher_.transport()->id);
+  if (subscriber_.transport()) media.close_transport(room_->id(), subscriber_.transport()->id);
   ctx_.rooms.release_if_empty(room_);
   room_ = nullptr;
 }
 
 void Peer::on_media_event(const server::MediaEvent& e) {
-  on_data_event(e);
+  publisher_.on_media_event(e);
+  subscriber_.on_media_event(e);
   on_transport_event(e);
-  if (const auto* l = std::get_if<server::ConsumerLayersEvent>(&e)) {
-    for (auto& s : sections_.sections()) {
-      if (s.application || s.consumer_num != l->consumer) continue;
-      s.current_spatial = l->spatial;
-      s.current_temporal = l->temporal;
-      notify("consumerLayersChanged",
-             Json{{"consumerId", s.consumer_id}, {"spatialLayer", l->spatial}, {"temporalLayer", l->temporal}});
-    }
-  }
 }
+
+void Peer::on_producer_added(const std::shared_ptr<ProducerEntry>& p) {
+  if (!left_ && auto_subscribe_ && grants_.subscribe) subscriber_.want(p);
+}
+
+void Peer::on_producer_removed(const std::shared_ptr<ProducerEntry>& p) { subscriber_.unwant(p->id); }
+
+void Peer::on_producer_paused(const ProducerEntry& p, bool paused) {
+  notify(paused ? "producerPaused" : "producerResumed", Json{{"producerId", p.id}, {"peerId", p.peer_id}});
+}
+
+void Peer::on_data_producer_added(const std::shared_ptr<DataProducerEntry>& dp) {
+  if (!left_ && auto_subscribe_ && grants_.subscribe) subscriber_.want_data(dp);
+}
+
+void Peer::unwant_data(const std::string& data_producer_id) { subscriber_.unwant_data(data_producer_id); }
 
 // Transport state for the admin API, and the join latency histograms.
 void Peer::on_transport_event(const server::MediaEvent& e) {
-  const bool pub = pub_transport_.has_value(), sub = sub_transport_.has_value();
+  const auto& pub_transport = publisher_.transport();
+  const auto& sub_transport = subscriber_.transport();
+  const bool pub = pub_transport.has_value(), sub = sub_transport.has_value();
   auto micros_since_join = [&] {
     return uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - joined_at_)
                         .count());
   };
   if (const auto* t = std::get_if<server::TransportStateEvent>(&e)) {
-    const bool mine_pub = pub && t->transport == pub_transport_->id, mine_sub = sub && t->transport == sub_transport_->id;
+    const bool mine_pub = pub && t->transport == pub_transport->id, mine_sub = sub && t->transport == sub_transport->id;
     if (!mine_pub && !mine_sub) return;
     (mine_pub ? pub_state_ : sub_state_) = t->state;
     log::info("transport state", {{"room", room_ ? room_->name() : ""},
@@ -290,11 +306,83 @@ void Peer::on_transport_event(const server::MediaEvent& e) {
       control_metrics().join_to_connected.observe(micros_since_join());
     }
   } else if (const auto* f = std::get_if<server::TransportFirstMediaEvent>(&e)) {
-    if (sub && f->transport == sub_transport_->id && !first_media_seen_) {
+    if (sub && f->transport == sub_transport->id && !first_media_seen_) {
       first_media_seen_ = true;
       control_metrics().join_to_first_media.observe(micros_since_join());
     }
   }
+}
+
+void Peer::get_stats(const Reply& reply) {
+  std::vector<server::TransportId> transports;
+  const auto& pub_transport = publisher_.transport();
+  if (pub_transport) transports.push_back(pub_transport->id);
+  if (subscriber_.transport()) transports.push_back(subscriber_.transport()->id);
+  std::vector<server::ProducerId> producers;
+  std::map<server::ProducerId, std::string> producer_ids;
+  for (const auto& pid : publisher_.producers())
+    if (auto e = room_->find_producer(pid)) {
+      producers.push_back(e->num);
+      producer_ids[e->num] = e->id;
+    }
+  std::vector<server::ConsumerId> consumers;
+  std::map<server::ConsumerId, std::string> consumer_ids;
+  for (const auto& s : subscriber_.sections().sections())
+    if (!s.closed && !s.application) {
+      consumers.push_back(s.consumer_num);
+      consumer_ids[s.consumer_num] = s.consumer_id;
+    }
+  const auto pub = pub_transport ? pub_transport->id : 0;
+  ctx_.rooms.media().get_stats(
+      room_->id(), transports, producers, consumers,
+      [reply, producer_ids, consumer_ids, pub](server::PeerStats st) { reply.ok(stats_to_json(st, pub, producer_ids, consumer_ids)); });
+}
+
+Json Peer::admin_view() const {
+  auto transport_json = [](const std::optional<server::TransportInfo>& t, server::TransportState state) -> Json {
+    if (!t) return nullptr;
+    return Json{{"id", t->id}, {"worker", t->worker}, {"state", std::string(server::to_string(state))}};
+  };
+  Json j = Json::object();
+  j["peerId"] = id_;
+  j["name"] = name_;
+  j["identity"] = identity_;
+  j["remoteAddress"] = ctx_.remote_address;
+  j["joinedAt"] = joined_unix_;
+  j["grants"] = Json{{"publish", grants_.publish},
+                     {"subscribe", grants_.subscribe},
+                     {"publishData", grants_.publish_data},
+                     {"admin", grants_.admin}};
+  j["transports"] = Json{{"publisher", transport_json(publisher_.transport(), pub_state_)},
+                         {"subscriber", transport_json(subscriber_.transport(), sub_state_)}};
+  Json producers = Json::array();
+  for (const auto& pid : publisher_.producers()) {
+    if (!room_) break;
+    if (auto entry = room_->find_producer(pid)) {
+      Json p = entry->to_json();
+      p["adminMuted"] = entry->admin_muted;
+      producers.push_back(p);
+    }
+  }
+  j["producers"] = producers;
+  Json consumers = Json::array();
+  for (const auto& s : subscriber_.sections().sections()) {
+    if (s.application || s.closed || !s.producer) continue;
+    consumers.push_back(Json{{"consumerId", s.consumer_id},
+                             {"producerId", s.producer->id},
+                             {"kind", s.kind == server::media::MediaKind::audio ? "audio" : "video"},
+                             {"mid", s.mid},
+                             {"paused", s.paused},
+                             {"negotiated", s.created},
+                             {"currentLayers", Json{{"spatial", s.current_spatial}, {"temporal", s.current_temporal}}},
+                             {"preferredLayers", Json{{"spatial", s.preferred_spatial}, {"temporal", s.preferred_temporal}}}});
+  }
+  j["consumers"] = consumers;
+  Json data = Json::array();
+  for (const auto& id : publisher_.data_producers()) data.push_back(id);
+  j["dataProducers"] = data;
+  j["dataConsumers"] = subscriber_.data_consumer_count();
+  return j;
 }
 
 }  // namespace sfu::signaling

@@ -1,37 +1,33 @@
-// One participant: the JSON-RPC methods of PROTOCOL.md behind one WebSocket,
-// the peer's publisher transport and producers, and the server-owned
-// subscriber connection it negotiates with subscriberOffer /
-// subscriberAnswer. Control thread only.
-//
-// Subscriber negotiation:
-//   stable ──change──► offer sent (awaiting answer) ──answer──► stable
-//                         │  changes meanwhile are folded into the next offer
-//                         └─ 20 s without an answer ──► kicked (negotiation_timeout)
+// One participant: the JSON-RPC methods of PROTOCOL.md behind one
+// WebSocket, dispatched here to the peer's two connections —
+//   PublisherConnection  (publisher_connection.hpp): what the browser sends;
+//   SubscriberConnection (subscriber_connection.hpp): what it receives, the
+//                         server-owned connection and its negotiation —
+// and the peer's own life: join, leave, kick, relay, stats, the admin view.
+// Control thread only.
 //
 // Lifetime: a Peer is owned by its WebSocket session (the SessionHandler)
 // and destroyed with it, after on_closed(); the room holds a plain pointer
 // only while the peer is joined (cleanup() removes it, and runs at the
-// latest in the destructor). Everything that calls back later — its two
-// timers, and MediaController results posted back from a worker — captures
-// a weak_ptr to `alive_` and does nothing once the Peer is gone, except
-// what only it can undo: a transport created for a peer that has gone or
-// left is closed by the callback itself. Replies go through Reply, which
-// holds the session weakly. Other peers' calls (notify, on_producer_*)
-// reach it only through the room, i.e. only while it is joined.
+// latest in the destructor). Everything that calls back later — the
+// subscriber connection's two timers, and MediaController results posted
+// back from a worker — captures alive() and does nothing once the Peer is
+// gone, except what only it can undo: a transport created for a peer that
+// has gone or left is closed by the callback itself. Replies go through
+// Reply, which holds the session weakly. Other peers' calls (notify,
+// on_producer_*) reach it only through the room, i.e. only while it is joined.
 #pragma once
 
-#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
-#include <vector>
 
 #include "signaling/auth.hpp"
 #include "signaling/room.hpp"
-#include "signaling/sdp/sdp_model.hpp"
-#include "signaling/subscriber_sections.hpp"
+#include "signaling/publisher_connection.hpp"
+#include "signaling/subscriber_connection.hpp"
 #include "signaling/ws_session.hpp"
 
 namespace sfu::signaling {
@@ -82,65 +78,31 @@ class Peer : public SessionHandler {
   // Pauses (mute) or resumes one of this peer's producers for the whole
   // room; while muted by the admin the publisher cannot resume it (4003).
   // False when `producer_id` is not this peer's.
-  bool admin_mute(const std::string& producer_id, bool mute);
+  bool admin_mute(const std::string& producer_id, bool mute) { return publisher_.admin_mute(producer_id, mute); }
+
+  // What its connections read of the peer.
+  RoomDirectory& rooms() const { return ctx_.rooms; }
+  Room* room() const { return room_; }  // null unless joined
+  const Grants& grants() const { return grants_; }
+  bool left() const { return left_; }
+  std::weak_ptr<bool> alive() const { return alive_; }
+  void kick(const std::string& reason);
+  // 4003 "token lacks the <what> grant" unless `granted`.
+  static void require_grant(bool granted, const char* what);
 
  private:
-  // Methods (PROTOCOL.md "Methods").
+  // Methods of the peer itself (PROTOCOL.md "Methods"); the rest are its connections'.
   void join(const Json& params, const Reply& reply);
   void check_room_capacity(Room* room);
   Json finish_join(Room* room, const Identity& identity, const std::optional<std::string>& name,
                    std::chrono::steady_clock::time_point requested_at);
-  void publish(const Json& params, const Reply& reply);
-  void subscriber_answer(const Json& params, const Reply& reply);
-  Json subscribe(const Json& params, bool subscribe);
-  Json set_preferred_layers(const Json& params);
-  Json pause_consumer(const Json& params, bool pause);
-  Json producer_op(const Json& params, const std::string& op);
-  Json restart_ice();
   void get_stats(const Reply& reply);
   Json relay(const Json& params);
   void leave(const Reply& reply);
-
   void require_joined() const;
-  void require_grant(bool granted, const char* what) const;
 
-  // Publishing.
-  void finish_publish(const sdp::SessionDescription& offer, const Reply& reply);
-  void close_producer(const std::string& producer_id, bool notify_room);
-
-  // Data channels (peer_data.cpp).
-  struct DataConsumerEntry {
-    std::string id;  // "dc_..."
-    server::DataConsumerId num = 0;
-    std::shared_ptr<DataProducerEntry> producer;
-    bool created = false;  // exists on the router (once the subscriber accepted SCTP)
-  };
-  // Fills the answer's m=application for an offered data section; false
-  // when it is to be rejected.
-  bool answer_data_section(const sdp::MediaSection& offered, sdp::MediaSection& answer);
-  void on_subscriber_data_answer(const sdp::SessionDescription& answer);
-  void want_data(const std::shared_ptr<DataProducerEntry>& dp);
-  void create_data_consumer(DataConsumerEntry& c);
-  void on_data_event(const server::MediaEvent& e);
-  void close_data_producer(const std::string& data_producer_id);
-
-  // Subscribing.
-  // Consumes `p` (a section for it, negotiated soon). False when the peer
-  // is at max_consumers_per_peer.
-  bool want(const std::shared_ptr<ProducerEntry>& p);
-  void unwant(const std::string& producer_id);
-  void schedule_negotiation();
-  void negotiate();
-  void create_accepted_consumers(const sdp::SessionDescription& answer);
-  void ensure_subscriber_transport();
-  void send_offer();
-  void on_negotiation_timeout();
-
-  void kick(const std::string& reason);
   void cleanup();
-  // Applies entry.owner_paused || entry.admin_muted to the worker and the
-  // room when it changed (the owner is told only when `tell_owner`).
-  void update_producer_paused(ProducerEntry& entry, bool tell_owner);
+  void log_left(const char* message, const std::string& reason);
   void on_transport_event(const server::MediaEvent& e);
 
   PeerContext ctx_;
@@ -161,35 +123,8 @@ class Peer : public SessionHandler {
   bool left_ = false;
   bool joining_ = false;  // a join waits for the cluster (join())
 
-  // Publisher connection.
-  std::optional<server::TransportInfo> pub_transport_;
-  bool pub_transport_pending_ = false;
-  std::string pub_remote_ufrag_;
-  std::map<std::string, std::string> producer_by_mid_;  // publisher mid → producer id
-  std::vector<std::string> my_producers_;
-  // Sources ("camera", "microphone", ...) an admin muted: a producer this
-  // peer publishes later for one of them starts muted too, so closing and
-  // re-publishing does not undo a mute.
-  std::set<std::string> admin_muted_sources_;
-  bool publishing_ = false;  // a publish is in flight (they are serialised)
-  Json publish_sources_ = Json::object();
-  uint64_t pub_answer_version_ = 0;
-  bool pub_sctp_ = false;  // data channels negotiated on the publisher connection
-  std::vector<std::string> my_data_producers_;
-
-  // Subscriber connection.
-  std::optional<server::TransportInfo> sub_transport_;
-  bool sub_transport_pending_ = false;
-  bool sub_remote_known_ = false;
-  std::string sub_remote_ufrag_;
-  SubscriberSections sections_;  // m-sections and offer/answer state (subscriber_sections.hpp)
-  std::set<std::string> wanted_;  // producer ids this peer consumes
-  bool sub_sctp_ = false;  // the subscriber answer accepted the SCTP section
-  std::vector<DataConsumerEntry> data_consumers_;
-  bool negotiation_scheduled_ = false;
-  std::string restart_ice_pending_;
-  boost::asio::steady_timer negotiation_timer_;
-  boost::asio::steady_timer answer_timer_;
+  PublisherConnection publisher_{*this};
+  SubscriberConnection subscriber_;
 };
 
 }  // namespace sfu::signaling

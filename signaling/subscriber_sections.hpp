@@ -1,7 +1,7 @@
 // The subscriber connection's negotiation state, without I/O: its
 // m-sections (one per consumer, plus the SCTP section), the offers built
 // from them and what an answer accepted (JSEP, RFC 8829; PROTOCOL.md
-// "Session flow" 3). The Peer drives it (peer_subscribe.cpp): it decides
+// "Session flow" 3). SubscriberConnection drives it (subscriber_connection.hpp): it decides
 // when to offer (changes folded over 50 ms, never while an offer is
 // outstanding) and runs the 20 s answer timer.
 //

@@ -5,7 +5,10 @@
     worker_metrics.hpp are the ground floor it may see; the workers and
     libuv stay below);
   - the SDP library (signaling/sdp/, sfu_sdp) reads no <uv.h>, no Asio or
-    Beast, no hiredis, and no signaling/ header outside signaling/sdp/.
+    Beast, no hiredis, and no signaling/ header outside signaling/sdp/;
+  - the load generator's library (bench/load/, sfu_load) reads no signaling/
+    header but the SDP library's and auth.hpp (tokens, its own target
+    sfu_auth), so it never links the server's signaling.
 
 Usage: layering_check.py BUILD_DIR. Fails if the log names no signaling or
 no SDP object at all, so an empty or renamed build cannot pass silently."""
@@ -64,10 +67,28 @@ def check_sdp(deps):
     return 1 if bad else 0
 
 
+LOAD_ALLOWED_SIGNALING = ("/signaling/sdp/", "/signaling/auth.hpp", "/signaling/jsonrpc.hpp")
+
+
+def check_load(deps):
+    load = objects(deps, "sfu_load.dir")
+    if not load:
+        print("no load generator objects in the dependency log (built without bench): skipped")
+        return 0
+    bad = {t: [h for h in d if "/signaling/" in h and not any(a in h for a in LOAD_ALLOWED_SIGNALING)]
+           for t, d in load.items()}
+    bad = {t: v for t, v in sorted(bad.items()) if v}
+    for t, v in bad.items():
+        print(f"{t} reads the server's signaling: {', '.join(v)}")
+    print(f"{len(load)} load generator objects, {len(bad)} reading signaling/ beyond SDP and auth")
+    return 1 if bad else 0
+
+
 def main():
     deps = deps_by_target(sys.argv[1])
     failed = check_signaling(deps)
     failed |= check_sdp(deps)
+    failed |= check_load(deps)
     return failed
 
 

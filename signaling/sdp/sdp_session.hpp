@@ -41,6 +41,10 @@ void write_removed_section(sdp::MediaSection& m, bool audio, const server::Trans
 
 // An m=application section carrying data channels (SCTP, webrtc-datachannel).
 bool is_data_section(const sdp::MediaSection& m);
+// RFC 8841: the SCTP port when a=sctp-port is absent, and the peer's
+// max-message-size when a=max-message-size is absent (§6.1).
+inline constexpr uint16_t kDefaultSctpPort = 5000;
+inline constexpr uint64_t kDefaultMaxMessageSize = 65536;
 
 server::media::Codec codec_of(std::string_view name);
 // The accepted codecs as the media side's CodecInfo (publisher payload types).

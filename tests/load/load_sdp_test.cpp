@@ -156,7 +156,7 @@ TEST(ExpectedTracks, EveryTrackOfEveryOtherPublisher) {
   EXPECT_EQ(expected_tracks(o, true), 0);
 }
 
-// The shape of the server's subscriberOffer (signaling/peer_subscribe.cpp):
+// The shape of the server's subscriberOffer (signaling/subscriber_sections.cpp):
 // m=application first (never rejected), then one section per consumer.
 const char* kServerOffer =
     "v=0\r\n"
