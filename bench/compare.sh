@@ -3,7 +3,7 @@
 #
 #   sudo bench/compare.sh [--build DIR] [--cpu N] [--load-cpu N] [--duration S]
 #                         [--ramp R] [--steps "2 4 8 16 ..."] [--out DIR] [--only sfu|janus]
-#                         [--sfu-flags "FLAGS"]   (more flags for our server, e.g. --no-udp-gso)
+#                         [--repeat R] [--sfu-flags "FLAGS"]   (more flags for our server, e.g. --no-udp-gso)
 #
 # Everything runs inside a private network namespace (bench/janus/lib.sh:
 # veth 10.200.0.1/24, which Janus needs because it ignores loopback when
@@ -12,9 +12,16 @@
 # publishers get a rising number of subscribers (--steps), each step a
 # bounded `sfu-load --json` run pinned to --load-cpu (default 0; joins at
 # --ramp per second, default 100, so that the ramp is a small part of the
-# averages; then --duration s of media, default 15), until
-# loss exceeds 1 % or the server's core is >= 90 % busy (or a participant
-# fails). Then it prints, per server and as ours/Janus ratios:
+# averages; then --duration s of media, default 15), repeated --repeat times
+# (default 3; each repeat a fresh sfu-load against the same server). A step
+# holds only when every repeat is within the limits (bench/compare_step.py):
+# server CPU < 90 % of its core, loss <= 1 %, nobody failed, every track
+# arrived, the generator not CPU-bound (VOID). The sweep stops at the first
+# step that does not hold and says which limit stopped it. Each step prints
+# CPU ms per 1,000 forwarded packets (min and median over the repeats), the
+# server's RSS and the kernel's receive-buffer drops in the namespace
+# (/proc/net/snmp RcvbufErrors, counted by sfu-load). Then it prints, per
+# server and as ours/Janus ratios:
 #
 #   subscribers sustained per core   the last step that stayed within limits
 #   CPU ms per 1,000 forwarded pkts  server CPU time / packets it sent, at that step
@@ -31,7 +38,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/janus/lib.sh"
 
-build=$here/../build cpu=1 load_cpu=0 duration=15 ramp=100 out= only= sfu_flags=
+build=$here/../build cpu=1 load_cpu=0 duration=15 ramp=100 out= only= sfu_flags= repeat=3
 steps="2 4 8 16 32 48 64 96 128 192 256 384 512 768 1024"
 while [ $# -gt 0 ]; do
   case $1 in
@@ -44,7 +51,8 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --sfu-flags) sfu_flags=$2; shift 2 ;;
-    *) sed -n '2,29p' "$0" >&2; exit 2 ;;
+    --repeat) repeat=$2; shift 2 ;;
+    *) sed -n '2,40p' "$0" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" = 0 ] || { echo "compare.sh: needs root (ip netns)" >&2; exit 2; }
@@ -79,59 +87,52 @@ echo "== loopback floor (core $cpu)"
 ip netns exec "$ns" taskset -c "$cpu" "$calib" --addr "$BENCH_ADDR" --seconds 3 --json >"$out/calibrate.json" || exit 1
 cat "$out/calibrate.json"
 
-# One step: sfu-load against URL with N subscribers; prints its JSON file.
+# One run: sfu-load against URL with N subscribers (repeat R); prints its JSON file.
 run_step() {
-  local target=$1 url=$2 pid=$3 n=$4 file=$out/$1-$4.json
+  local target=$1 url=$2 pid=$3 n=$4 r=$5 file=$out/$1-$4-$5.json
   ip netns exec "$ns" taskset -c "$load_cpu" timeout --kill-after=5 $((duration + 60)) \
     "$load" --target "$target" --url "$url" --rooms 1 --publishers 2 --subscribers "$n" \
-    --ramp "$ramp" --duration "$duration" --server-pid "$pid" --room-prefix "cmp-$n" --bind "$BENCH_PEER_ADDR" --json \
-    >"$file" 2>"$out/$target-$n.log"
+    --ramp "$ramp" --duration "$duration" --server-pid "$pid" --room-prefix "cmp-$n-$r" --bind "$BENCH_PEER_ADDR" --json \
+    >"$file" 2>"$out/$target-$n-$r.log"
   echo "$file"
 }
 
-# Summary line of a step: n cpu pps_out loss p50 p99 failed received expected void
-step_line() {
-  python3 - "$1" "$2" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-s = r.get("server", {})
-lat = r.get("latencyMs", {})
-# CPU and packets/s of the steady window (after the ramp) when there is one.
-st = r.get("steady", {})
-cpu, pps = s.get("cpuPercentAvg", 0), s.get("packetsOutPerSecond", 0)
-if st.get("seconds", 0) > 0:
-    pps = st.get("packetsOutPerSecond", pps)
-    if st.get("serverCpuPercent", -1) >= 0:
-        cpu = st["serverCpuPercent"]
-print(sys.argv[2], cpu, pps, r.get("lossPercent", 100),
-      lat.get("p50", 0), lat.get("p99", 0), r.get("failedParticipants", 0), r.get("tracksReceived", 0), r.get("tracksExpected", 0),
-      1 if r.get("void") else 0)
-PY
+# Prints a .dat line (bench/compare_step.py) as a table row.
+print_row() {
+  set -- $1
+  printf '  %4d subscribers  cpu %6.1f %%  out %8.0f pkt/s  loss %6.3f %%  p50 %6.2f ms  p99 %7.2f ms  failed %d  tracks %d/%d  %6.3f ms/1000 pkts  rcvbuf drops %d%s\n' \
+    "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${12}" "${14}" "$([ "${10}" = 1 ] && echo '  VOID (load generator CPU-bound)')"
 }
 
 sweep() {
-  local target=$1 url=$2 pid=$3 n line
+  local target=$1 url=$2 pid=$3 n r f res line why
   : >"$out/$target.dat"
-  echo steps >"$out/$target.stop"  # why the sweep ended: steps | limit | generator
+  echo steps >"$out/$target.stop"  # why the sweep ended: steps | limit <reason> | died | no report
   for n in $steps; do
-    kill -0 "$pid" 2>/dev/null || { echo "  $target died" >&2; break; }
-    local f
-    f=$(run_step "$target" "$url" "$pid" "$n")
-    line=$(step_line "$f" "$n" 2>/dev/null) || { echo "  $n subscribers: no report (see $out/$target-$n.log)"; break; }
+    local files=()
+    for r in $(seq 1 "$repeat"); do
+      kill -0 "$pid" 2>/dev/null || { echo "  $target died"; echo died >"$out/$target.stop"; return; }
+      f=$(run_step "$target" "$url" "$pid" "$n" "$r")
+      if ! res=$(python3 "$here/compare_step.py" "$n" "$f" 2>/dev/null); then
+        echo "  $n subscribers, repeat $r: no report (see $out/$target-$n-$r.log)"
+        echo "no report" >"$out/$target.stop"
+        return
+      fi
+      printf '  #%d' "$r"
+      print_row "$(echo "$res" | head -1)"
+      files+=("$f")
+    done
+    res=$(python3 "$here/compare_step.py" "$n" "${files[@]}") || return
+    line=$(echo "$res" | head -1)
+    why=$(echo "$res" | tail -1)
     echo "$line" >>"$out/$target.dat"
     set -- $line
-    printf '  %4d subscribers  cpu %6.1f %%  out %8.0f pkt/s  loss %6.3f %%  p50 %6.2f ms  p99 %7.2f ms  failed %d  tracks %d/%d%s\n' \
-      "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "$([ "${10}" = 1 ] && echo '  VOID (load generator CPU-bound)')"
-    if [ "${10}" = 1 ]; then
-      # Past here the generator, not the server, is what would be measured.
-      echo "  stopped: the load generator is the bottleneck at $n subscribers (this step is not counted)"
-      echo generator >"$out/$target.stop"
-      break
-    fi
-    if python3 -c "import sys; sys.exit(0 if ($4 > 1.0 or $2 >= 90.0 or $7 > 0 or $8 < $9) else 1)"; then
-      echo "  limit reached at $n subscribers"
-      echo limit >"$out/$target.stop"
-      break
+    printf '  %4d subscribers over %d repeats: CPU ms per 1,000 forwarded pkts min %.3f median %.3f, RSS %.1f MB, rcvbuf drops %d\n' \
+      "$1" "${15}" "${11}" "${12}" "${13}" "${14}"
+    if [ "$why" != ok ]; then
+      echo "  stopped at $n subscribers: ${why#stop }"
+      echo "limit ${why#stop }" >"$out/$target.stop"
+      return
     fi
   done
 }

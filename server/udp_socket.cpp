@@ -110,7 +110,7 @@ size_t UdpSocket::receive() {
 }
 
 MutBytes UdpSocket::send_buffer() {
-  if (queued_ == kSendSlots) flush();
+  if (queued_ == (gso_ ? kSendSlots : kPlainSendBatch)) flush();
   return MutBytes((*send_storage_)[queued_].buffer.data(), kPacketBufferSize);
 }
 
@@ -140,28 +140,9 @@ void UdpSocket::flush() {
   if (gso_ && queued_ > 1) {
     flush_gso();
   } else {
-    flush_plain();
+    send_messages(send_msgs_.data(), queued_);
   }
   queued_ = 0;
-}
-
-void UdpSocket::flush_plain() {
-  size_t done = 0;
-  while (done < queued_) {
-    const int n = sendmmsg_(fd_, &send_msgs_[done], unsigned(queued_ - done), MSG_DONTWAIT);
-    ++counters_.send_calls;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      // EAGAIN/ENOBUFS: the kernel queue is full; an unreachable peer gives
-      // ECONNREFUSED etc. Drop this one datagram and go on with the rest.
-      ++counters_.send_dropped;
-      ++done;
-      continue;
-    }
-    for (int i = 0; i < n; ++i) counters_.bytes_sent += send_iov_[done + size_t(i)].iov_len;
-    counters_.datagrams_sent += unsigned(n);
-    done += size_t(n);
-  }
 }
 
 // Chains the queued slots by destination (open addressing over the
@@ -235,17 +216,19 @@ void UdpSocket::flush_gso() {
       i = j;
     }
   }
-  send_messages(messages);
+  send_messages(out_msgs_.data(), messages);
 }
 
-void UdpSocket::send_messages(size_t count) {
+void UdpSocket::send_messages(mmsghdr* msgs, size_t count) {
   size_t done = 0;
   while (done < count) {
-    const int n = sendmmsg_(fd_, &out_msgs_[done], unsigned(count - done), MSG_DONTWAIT);
+    const int n = sendmmsg_(fd_, &msgs[done], unsigned(count - done), MSG_DONTWAIT);
     ++counters_.send_calls;
     if (n < 0) {
       if (errno == EINTR) continue;
-      const mmsghdr& m = out_msgs_[done];
+      // EAGAIN/ENOBUFS: the kernel queue is full; an unreachable peer gives
+      // ECONNREFUSED etc. Drop this message and go on with the rest.
+      const mmsghdr& m = msgs[done];
       if (m.msg_hdr.msg_iovlen > 1 && errno != EAGAIN && errno != ENOBUFS) {
         // Refused as a GSO message (no GSO, or a segment the path cannot
         // take): the same datagrams one by one.
@@ -259,7 +242,7 @@ void UdpSocket::send_messages(size_t count) {
       continue;
     }
     for (size_t k = done; k < done + size_t(n); ++k) {
-      const msghdr& h = out_msgs_[k].msg_hdr;
+      const msghdr& h = msgs[k].msg_hdr;
       for (size_t v = 0; v < h.msg_iovlen; ++v) counters_.bytes_sent += h.msg_iov[v].iov_len;
       counters_.datagrams_sent += h.msg_iovlen;
       if (h.msg_iovlen > 1) {

@@ -225,16 +225,25 @@ TEST(UdpSocket, AFullKernelQueueDropsTheWholeRunAndCountsEveryDatagram) {
 }
 
 TEST(UdpSocket, MoreDatagramsThanSlotsFlushOnTheWay) {
-  Receiver r[4];
-  auto s = open_socket(true);
-  const size_t n = UdpSocket::kSendSlots + 100;
-  for (uint32_t k = 0; k < n; ++k) queue(*s, datagram(k % 4, k / 4, 300), r[k % 4].address);
-  s->flush();
-  EXPECT_EQ(s->counters().datagrams_sent, n);
-  for (size_t i = 0; i < 4; ++i) {
-    const auto got = r[i].drain();
-    ASSERT_EQ(got.size(), n / 4);
-    for (uint32_t k = 0; k < got.size(); ++k) ASSERT_EQ(got[k], datagram(i, k, 300));
+  for (bool gso : {true, false}) {
+    SCOPED_TRACE(gso ? "with GSO" : "without GSO");
+    Receiver r[4];
+    auto s = open_socket(gso);
+    const size_t n = UdpSocket::kSendSlots + 100;
+    for (uint32_t k = 0; k < n; ++k) queue(*s, datagram(k % 4, k / 4, 300), r[k % 4].address);
+    s->flush();
+    EXPECT_EQ(s->counters().datagrams_sent, n);
+    // Without GSO a flush every kPlainSendBatch datagrams; with it, when the slots run out.
+    const size_t batch = gso ? UdpSocket::kSendSlots : UdpSocket::kPlainSendBatch;
+    EXPECT_GE(s->counters().send_calls, (n + batch - 1) / batch);
+    if (!gso) {
+      EXPECT_EQ(s->counters().send_calls, (n + batch - 1) / batch);
+    }
+    for (size_t i = 0; i < 4; ++i) {
+      const auto got = r[i].drain();
+      ASSERT_EQ(got.size(), n / 4);
+      for (uint32_t k = 0; k < got.size(); ++k) ASSERT_EQ(got[k], datagram(i, k, 300));
+    }
   }
 }
 
