@@ -233,7 +233,7 @@ void UdpSocket::send_messages(mmsghdr* msgs, size_t count) {
         // Refused as a GSO message (no GSO, or a segment the path cannot
         // take): the same datagrams one by one.
         ++counters_.gso_refused;
-        if (gso_unsupported(errno)) gso_ = false;
+        if (gso_unsupported(errno) || ++gso_refusals_in_a_row_ >= kMaxGsoRefusalsInARow) gso_ = false;
         send_one_by_one(m);
       } else {
         counters_.send_dropped += m.msg_hdr.msg_iovlen;  // queue full: the whole run
@@ -246,6 +246,7 @@ void UdpSocket::send_messages(mmsghdr* msgs, size_t count) {
       for (size_t v = 0; v < h.msg_iovlen; ++v) counters_.bytes_sent += h.msg_iov[v].iov_len;
       counters_.datagrams_sent += h.msg_iovlen;
       if (h.msg_iovlen > 1) {
+        gso_refusals_in_a_row_ = 0;
         ++counters_.gso_messages;
         counters_.gso_datagrams += h.msg_iovlen;
       }

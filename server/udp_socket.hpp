@@ -10,7 +10,8 @@
 // gathered with an iovec each, so nothing is copied, and the stack is walked
 // once per run instead of once per datagram. What goes on the wire is the
 // same datagrams. A run the kernel refuses is sent datagram by datagram;
-// a kernel or device without UDP GSO turns it off for the socket.
+// a kernel or device without UDP GSO turns it off for the socket, and so
+// do kMaxGsoRefusalsInARow refusals in a row.
 #pragma once
 
 #include <netinet/in.h>
@@ -64,6 +65,10 @@ class UdpSocket {
   static constexpr size_t kMaxGsoDatagrams = 64;
   static constexpr size_t kMaxGsoSegment = 1452;
   static constexpr size_t kMaxGsoBytes = 60000;
+  // GSO messages refused in a row (no GSO message sent in between) before
+  // GSO is turned off: a path that refuses every run would otherwise cost a
+  // failed call per flush for good.
+  static constexpr uint32_t kMaxGsoRefusalsInARow = 8;
 
   // Opens a non-blocking socket bound to `bind` (port 0 = any). An IPv6
   // wildcard ("::") socket is dual-stack. `buffer_bytes` sets SO_RCVBUF and
@@ -158,6 +163,7 @@ class UdpSocket {
   size_t queued_ = 0;
 
   bool gso_ = false;
+  uint32_t gso_refusals_in_a_row_ = 0;
   uint32_t generation_ = 0;
   std::array<TableEntry, kTableSize> table_{};
   std::array<Group, kSendSlots> groups_{};

@@ -207,6 +207,45 @@ TEST(UdpSocket, AKernelWithoutGsoGetsTheSameDatagramsOneByOneAndGsoTurnsOff) {
 
 TEST(UdpSocket, ARunThePathRefusesGoesOneByOneAndGsoStaysOn) { send_frames_to_a_refusing_kernel(EINVAL, true); }
 
+TEST(UdpSocket, APathThatRefusesEveryRunTurnsGsoOffAfterEightInARow) {
+  refusal = EINVAL;
+  Receiver r;
+  auto s = open_socket(true);
+  s->set_sendmmsg_for_test(&refuse_gso);
+  for (uint32_t flush = 0; flush < 12; ++flush) {
+    for (uint32_t k = 0; k < 3; ++k) queue(*s, datagram(0, flush * 3 + k, 1100), r.address);  // one run
+    s->flush();
+    EXPECT_EQ(s->gso_enabled(), flush + 1 < UdpSocket::kMaxGsoRefusalsInARow) << "after flush " << flush;
+  }
+  EXPECT_EQ(s->counters().gso_refused, UdpSocket::kMaxGsoRefusalsInARow);
+  EXPECT_EQ(s->counters().datagrams_sent, 36u);
+  EXPECT_EQ(r.drain().size(), 36u);
+}
+
+// Refuses every other GSO message (EINVAL), sends the rest.
+int gso_calls = 0;
+int refuse_every_other_run(int fd, mmsghdr* msgs, unsigned /*count*/, int flags) {
+  if (msgs[0].msg_hdr.msg_controllen != 0 && gso_calls++ % 2 == 0) {
+    errno = EINVAL;
+    return -1;
+  }
+  return ::sendmmsg(fd, msgs, 1, flags);
+}
+
+TEST(UdpSocket, RefusalsWithSuccessesBetweenThemKeepGsoOn) {
+  Receiver r;
+  auto s = open_socket(true);
+  s->set_sendmmsg_for_test(&refuse_every_other_run);
+  for (uint32_t flush = 0; flush < 20; ++flush) {
+    for (uint32_t k = 0; k < 3; ++k) queue(*s, datagram(0, flush * 3 + k, 1100), r.address);
+    s->flush();
+  }
+  EXPECT_TRUE(s->gso_enabled());
+  EXPECT_EQ(s->counters().gso_refused, 10u);
+  EXPECT_EQ(s->counters().gso_messages, 10u);
+  EXPECT_EQ(r.drain().size(), 60u);
+}
+
 int queue_full(int, mmsghdr*, unsigned, int) {
   errno = EAGAIN;
   return -1;
