@@ -538,14 +538,27 @@ PeerStats Router::stats(TransportHost& host, const std::vector<TransportId>& tra
   for (TransportId id : transports) {
     const Transport* t = host.find(id);
     if (!t) continue;
-    TransportStats s{id, t->state(), t->send_path(), t->counters(), 0, {}, {}, false, 0};
+    TransportStats s{id, t->state(), t->send_path(), t->counters(), 0, {}, {}, {}, false, 0};
     if (const sctp::Association* a = data_.association(id)) {
       s.sctp = a->counters();
       s.sctp_connected = a->connected();
       s.sctp_buffered = a->buffered_amount();
     }
     if (auto it = transports_.find(id); it != transports_.end() && it->second.estimator) {
-      s.available_outgoing_bitrate = it->second.estimator->estimate_bps();
+      const bwe::BandwidthEstimator& e = *it->second.estimator;
+      s.available_outgoing_bitrate = e.estimate_bps();
+      if (e.has_transport_cc()) {
+        TransportStats::Bwe b;
+        b.delay_based_bps = e.delay_based_bps(), b.loss_based_bps = e.loss_based_bps();
+        b.acked_bps = e.acked_bps().value_or(0);
+        b.usage = e.usage() == bwe::BandwidthUsage::overusing    ? "overusing"
+                  : e.usage() == bwe::BandwidthUsage::underusing ? "underusing"
+                                                                 : "normal";
+        if (auto p = e.last_probe_result()) {
+          b.last_probe_bps = p->bps, b.last_probe_saturated = p->saturated, b.last_probe_age = now - p->at;
+        }
+        s.bwe = b;
+      }
       for (auto cid : it->second.consumers) {
         const Duration rtt = consumers_.at(cid)->stats().rtt;
         if (rtt > s.rtt) s.rtt = rtt;

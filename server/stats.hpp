@@ -36,6 +36,16 @@ struct TransportStats {
   TransportCounters counters;
   uint64_t available_outgoing_bitrate = 0;  // subscriber transports
   Duration rtt{};
+  // The estimate's parts (subscriber transports with transport-cc): why the
+  // estimate is what it is, when a subscriber's video is paused.
+  struct Bwe {
+    uint64_t delay_based_bps = 0, loss_based_bps = 0, acked_bps = 0;
+    const char* usage = "normal";  // the delay detector's last signal
+    uint64_t last_probe_bps = 0;   // 0: no probe result yet
+    bool last_probe_saturated = false;
+    Duration last_probe_age{};
+  };
+  std::optional<Bwe> bwe;
   // Data channels, when the transport negotiated them.
   std::optional<sctp::AssociationCounters> sctp;
   bool sctp_connected = false;

@@ -25,6 +25,18 @@ Json transport_json(const server::TransportStats& t, server::TransportId publish
   j["bytesSent"] = t.counters.bytes_out;
   j["rtt"] = ms(t.rtt);
   j["availableOutgoingBitrate"] = t.available_outgoing_bitrate;
+  if (t.bwe) {
+    Json b = Json::object();
+    b["delayBased"] = t.bwe->delay_based_bps;
+    b["lossBased"] = t.bwe->loss_based_bps;
+    b["acked"] = t.bwe->acked_bps;
+    b["usage"] = t.bwe->usage;
+    if (t.bwe->last_probe_bps) {
+      b["lastProbe"] = {{"bitrate", t.bwe->last_probe_bps}, {"saturated", t.bwe->last_probe_saturated},
+                        {"ageMs", ms(t.bwe->last_probe_age)}};
+    }
+    j["bwe"] = b;
+  }
   Json drops = Json::object();
   for (size_t i = 0; i < t.counters.dropped.size(); ++i)
     if (t.counters.dropped[i]) drops[std::string(server::to_string(server::DropReason(i)))] = t.counters.dropped[i];

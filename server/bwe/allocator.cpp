@@ -51,16 +51,18 @@ class Pass {
     total_ += c.bps;
   }
 
-  // The lowest available layer, whether it fits or not.
-  void give_base(size_t i) {
+  // The lowest available layer, whether it fits or not; false when the
+  // consumer has none (its producer sends no layer).
+  bool give_base(size_t i) {
     const AllocationInput& d = consumers_[i];
     AllocationResult& c = out_[i];
     const auto first = next_layer(d, c);
-    if (!first) return;
+    if (!first) return false;
     c.spatial = first->spatial;
     c.temporal = first->temporal;
     c.bps = d.bitrate_bps[size_t(first->spatial)][size_t(first->temporal)];
     total_ += c.bps;
+    return true;
   }
 
   // Moves consumer i one layer up if that fits; false (and marks `probe`
@@ -153,6 +155,12 @@ AllocationSummary Allocator::allocate(Instant now, uint64_t estimate_bps, std::s
       }
     }
   }
+
+  // Nothing fitted: the first video with a layer gets its base layer anyway.
+  bool any_video = false;
+  for (size_t k = 0; k < m; ++k) any_video = any_video || (!is(k, ConsumerKind::audio) && out[order[k]].spatial >= 0);
+  for (size_t k = 0; k < m && !any_video; ++k)
+    if (!is(k, ConsumerKind::audio)) any_video = pass.give_base(order[k]);
 
   AllocationSummary summary;
   summary.allocated_bps = pass.total();

@@ -13,6 +13,16 @@
 //      many as fit, the rest paused), then round-robin one step at a time in
 //      preference order, so the budget spreads instead of one camera taking
 //      it all.
+//   4. When no video got a layer within the estimate, the first one in
+//      priority order with a layer (screen share, else the most preferred
+//      camera) gets its base layer anyway. A subscriber always sees one
+//      video, as a browser's own encoder never goes below its minimum
+//      bitrate; and that stream's acknowledged rate is what lets the
+//      estimate climb back. The estimate may rise to 1.5x what is
+//      acknowledged, so with audio alone it could never reach a base
+//      layer, and a probe on a busy receiver may measure nothing: video
+//      would stay paused for good (seen with three browsers on 2 cores:
+//      76 kbit/s, every video paused for 45 s).
 // Steps go through layers in (spatial, temporal) order: (0,0) (0,1) (0,2)
 // (1,0) ... up to the preferred maximum; a layer whose measured bitrate is 0
 // is not available and skipped.

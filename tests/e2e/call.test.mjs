@@ -41,4 +41,16 @@ test('three participants each decode 60+ frames of both others and receive their
       assert.ok(s.audio && s.audio.packets > 50, `participant ${i} got audio ${JSON.stringify(s && s.audio)} of ${peer}`);
     }
   }
+  // The server's view of each subscriber's estimate (getStats "bwe"):
+  // Chromium sends transport-cc, so the parts are there and the estimate is
+  // their minimum.
+  for (const p of ps) {
+    const st = await p.page.evaluate(() => window.sfuDemo.client.getStats());
+    const sub = st.transports.find((t) => t.direction === 'subscriber');
+    assert.ok(sub && sub.bwe, `subscriber transport without bwe: ${JSON.stringify(sub)}`);
+    assert.ok(sub.bwe.delayBased > 0 && sub.bwe.lossBased > 0 && sub.bwe.acked > 0, JSON.stringify(sub.bwe));
+    assert.ok(['normal', 'overusing', 'underusing'].includes(sub.bwe.usage), JSON.stringify(sub.bwe));
+    assert.equal(sub.availableOutgoingBitrate, Math.min(sub.bwe.delayBased, sub.bwe.lossBased), JSON.stringify(sub));
+    console.log(`# subscriber estimate ${sub.availableOutgoingBitrate} bit/s: ${JSON.stringify(sub.bwe)}`);
+  }
 });

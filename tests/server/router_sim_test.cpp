@@ -235,6 +235,41 @@ TEST(RouterSim, LayerGoesDownWithin2sWhenTheCapDrops) {
   expect_valid(room, "cap drop", /*strict=*/false);
 }
 
+// A link that falls below the base layer plus audio (60 kbit/s for 5 s):
+// the subscriber's only video keeps its base layer rather than pausing
+// (bwe/allocator.hpp rule 4: with audio alone acknowledged, the estimate
+// could not climb back to a base layer without a probe, and a busy
+// receiver's probes may measure nothing), and once the link is back the
+// video climbs to the top layer again.
+TEST(RouterSim, TheOnlyVideoKeepsItsBaseLayerBelowTheEstimateAndClimbsBack) {
+  Room3 room;
+  ASSERT_TRUE(settle(room, seconds(10), {0, 1, 2})[2].has_value());
+  auto& sub = room.sub(2);
+  room.downlink(sub).cap_bps = 60'000;
+  room.world.run_for(seconds(1));
+  int paused = 0, samples = 0;
+  uint64_t estimate_min = UINT64_MAX;
+  const auto frames_before = room.video_stats(sub).frames_completed;
+  for (const Instant end = room.world.now + seconds(4); room.world.now < end; ++samples) {
+    room.world.run_for(milliseconds(20));
+    if (room.layer(sub.video) < 0) ++paused;
+    const auto st = room.world.router().stats(room.world.media().host(), {room.world.client(sub.client).server_id},
+                                              {}, {}, room.world.now);
+    estimate_min = std::min(estimate_min, st.transports.at(0).available_outgoing_bitrate);
+  }
+  const auto frames_during = room.video_stats(sub).frames_completed - frames_before;
+  std::printf("60 kbit/s for 5 s: estimate down to %llu kbit/s, paused in %d of %d samples, %llu frames\n",
+              (unsigned long long)estimate_min / 1000, paused, samples, (unsigned long long)frames_during);
+  EXPECT_LT(estimate_min, kLayerBps[0]);  // the estimate did fall below the base layer
+  EXPECT_EQ(paused, 0);
+  EXPECT_GT(frames_during, 10u);
+  room.downlink(sub).cap_bps = 20'000'000;  // not 0: an unlimited link would overtake the queued packets
+  const auto back = room.run_until_true(seconds(20), [&] { return room.layer(sub.video) == 2; });
+  ASSERT_TRUE(back.has_value()) << "still on layer " << room.layer(sub.video);
+  std::printf("link back: top layer after %.0f ms\n", ms(*back));
+  expect_valid(room, "below base", /*strict=*/false);
+}
+
 // Issue: "with 5 % loss upstream and downstream NACK/RTX recovers at least
 // 99 % of packets". Video only: audio has no NACK (as in browsers).
 TEST(RouterSim, NackRtxRecovers99PercentWith5PercentLossBothWays) {

@@ -61,9 +61,32 @@ std::vector<AllocationResult> allocate(Allocator& a, uint64_t estimate, const st
 TEST(Allocator, AudioAlwaysFirstEvenBeyondTheEstimate) {
   Allocator a;
   AllocationSummary s;
-  const auto r = allocate(a, 30'000, {camera(), audio()}, std::nullopt, kT0, &s);
-  EXPECT_EQ(layers(r), (std::vector<Layers>{{-1, -1}, {0, 0}}));
-  EXPECT_EQ(s.allocated_bps, 40'000u);
+  const auto r = allocate(a, 30'000, {audio(), audio(25'000)}, std::nullopt, kT0, &s);
+  EXPECT_EQ(layers(r), (std::vector<Layers>{{0, 0}, {0, 0}}));
+  EXPECT_EQ(s.allocated_bps, 65'000u);
+}
+
+// Beyond the estimate, the first video in priority order keeps its base
+// layer as audio does (a subscriber always sees one video, and its traffic
+// is what lets the estimate climb); every other video waits.
+TEST(Allocator, TheFirstVideoKeepsItsBaseLayerBeyondTheEstimate) {
+  Allocator a;
+  AllocationSummary s;
+  auto r = allocate(a, 30'000, {camera(1), audio(), camera(0)}, std::nullopt, kT0, &s);
+  EXPECT_EQ(layers(r), (std::vector<Layers>{{-1, -1}, {0, 0}, {0, 0}}));
+  EXPECT_EQ(s.allocated_bps, 140'000u);
+  EXPECT_TRUE(r[0].upgrade_held);  // the second camera waits for the estimate (or a probe)
+  // A screen share comes first.
+  r = allocate(a, 30'000, {camera(0), screen(), audio()});
+  EXPECT_EQ(layers(r), (std::vector<Layers>{{-1, -1}, {0, 0}, {0, 0}}));
+  // A camera whose publisher sends no layer is skipped: the next one keeps its base.
+  AllocationInput silent = camera(0);
+  silent.bitrate_bps = {};
+  r = allocate(a, 30'000, {silent, camera(1), camera(2)});
+  EXPECT_EQ(layers(r), (std::vector<Layers>{{-1, -1}, {0, 0}, {-1, -1}}));
+  // Within the estimate the usual rules apply: it goes up like any other.
+  r = allocate(a, 2'000'000, {camera(0), audio()});
+  EXPECT_GT(r[0].spatial, 0);
 }
 
 // With a receiver-derived estimate (REMB) every video keeps its base layer,
@@ -75,9 +98,10 @@ TEST(Allocator, KeepBaseLayersGivesEveryVideoItsLowestLayerBeyondTheEstimate) {
   const AllocationSummary s = a.allocate(kT0, 50'000, in, out, std::nullopt, /*keep_base_layers=*/true);
   EXPECT_EQ(layers(out), (std::vector<Layers>{{0, 0}, {0, 0}, {0, 0}, {0, 0}}));
   EXPECT_EQ(s.allocated_bps, 100'000u + 100'000u + 40'000u + 300'000u);
-  // Without it, nothing but audio fits 50 kbit/s.
+  // Without it, only audio and the first video (the screen share) get
+  // theirs beyond 50 kbit/s.
   Allocator b;
-  EXPECT_EQ(layers(allocate(b, 50'000, in)), (std::vector<Layers>{{-1, -1}, {-1, -1}, {0, 0}, {-1, -1}}));
+  EXPECT_EQ(layers(allocate(b, 50'000, in)), (std::vector<Layers>{{-1, -1}, {-1, -1}, {0, 0}, {0, 0}}));
   // Room above the base layers is still shared by the usual rules.
   Allocator c;
   std::vector<AllocationResult> more(in.size());
@@ -129,8 +153,8 @@ TEST(Allocator, DowngradesAtOnce) {
   EXPECT_EQ(layers(allocate(a, 1'000'000, {camera(0, 2, 2)})), (std::vector<Layers>{{2, 0}}));
   // Fell to 250k: only (0,2) = 200k.
   EXPECT_EQ(layers(allocate(a, 250'000, {camera(0, 2, 2)})), (std::vector<Layers>{{0, 2}}));
-  // Fell below the base layer: paused.
-  EXPECT_EQ(layers(allocate(a, 50'000, {camera(0, 2, 2)})), (std::vector<Layers>{{-1, -1}}));
+  // Fell below the base layer: the second camera pauses, the first keeps its base layer.
+  EXPECT_EQ(layers(allocate(a, 50'000, {camera(0, 2, 2), camera(1, 0, 0)})), (std::vector<Layers>{{0, 0}, {-1, -1}}));
 }
 
 TEST(Allocator, HysteresisDoesNotFlap) {
