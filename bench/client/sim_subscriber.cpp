@@ -81,6 +81,10 @@ struct SimSubscriber::Stream {
   std::optional<Instant> pli_pending;  // when the request was raised
   uint64_t seen_unrecovered = 0;
 
+  // Liveness: arrivals of new media packets (not RTX, not duplicates).
+  std::optional<Instant> first_media_at, last_media_at;
+  Duration longest_silence{};
+
   uint64_t rtx_packets = 0;
   uint64_t recovered_by_rtx = 0;
   uint64_t frames_completed = 0;
@@ -196,6 +200,11 @@ void SimSubscriber::on_media(Instant now, Stream& st, const MediaPacket& m, size
   if (!st.waiting_since) st.waiting_since = now;
   const auto kind = st.receive.on_packet(now, m.seq, m.timestamp, size, m.retransmission);
   if (m.retransmission && kind == server::media::ArrivalKind::late) ++st.recovered_by_rtx;
+  if (!m.retransmission && kind != server::media::ArrivalKind::duplicate) {
+    if (st.last_media_at) st.longest_silence = std::max(st.longest_silence, now - *st.last_media_at);
+    if (!st.first_media_at) st.first_media_at = now;
+    st.last_media_at = now;
+  }
   if (st.validator) st.validator->handle_packet(now, m);
   if (!st.video()) {
     if (kind != server::media::ArrivalKind::duplicate && !m.retransmission) {
@@ -459,6 +468,8 @@ std::optional<SubscriberStreamStats> SimSubscriber::stream_stats(uint32_t ssrc, 
   s.latency_p99_us = st.latency.percentile(0.99);
   s.jitter_ms = st.receive.jitter_ms();
   s.valid = !st.validator || st.validator->ok();
+  s.first_media_at = st.first_media_at;
+  if (st.last_media_at) s.longest_silence = std::max(st.longest_silence, std::max(Duration{}, now - *st.last_media_at));
   return s;
 }
 

@@ -98,6 +98,11 @@ struct SubscriberStreamStats {
   int64_t latency_p99_us = 0;
   double jitter_ms = 0;
   bool valid = true;  // the validator (if any) has no violation
+  // Liveness: when the first new media packet (not RTX) arrived, and the
+  // longest time without one since, up to `now` (a stream that stopped
+  // shows the time since its last packet).
+  std::optional<Instant> first_media_at;
+  Duration longest_silence{};
 };
 
 struct SubscriberCounters {

@@ -18,6 +18,7 @@ namespace {
 using server::media::MediaKind;
 
 double seconds_between(Instant a, Instant b) { return std::chrono::duration<double>(b - a).count(); }
+double ms(Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 Distribution distribution(std::vector<double> v) {
   Distribution d;
@@ -49,8 +50,11 @@ ReceiveSummary summarize_receiver(const PeerConnection& pc, Instant end, Report&
     const uint32_t ssrc = sub->stream_ssrc(i);
     auto st = sub->stream_stats(ssrc, end);
     if (!st) continue;
-    const bool got = st->kind == MediaKind::video ? st->frames_completed > 0 : st->packets > 0;
-    if (got) ++s.tracks_received;
+    const bool arrived = st->kind == MediaKind::video ? st->frames_completed > 0 : st->packets > 0;
+    const bool alive = st->longest_silence < kTrackLiveness;
+    if (arrived && alive) ++s.tracks_received;
+    if (arrived && !alive) ++r.tracks_stalled;
+    r.longest_silence_ms = std::max(r.longest_silence_ms, ms(st->longest_silence));
     const uint64_t media = st->packets - std::min(st->packets, st->rtx_packets + st->duplicates);
     const uint64_t lost = uint64_t(std::max<int64_t>(0, st->lost));
     r.packets_lost += lost;
@@ -212,7 +216,8 @@ std::string check_failures(const Report& r) {
   std::string why;
   auto add = [&](const std::string& s) { why += (why.empty() ? "" : "; ") + s; };
   if (r.tracks_received < r.tracks_expected) {
-    add("tracks received " + std::to_string(r.tracks_received) + " of " + std::to_string(r.tracks_expected));
+    add("tracks received " + std::to_string(r.tracks_received) + " of " + std::to_string(r.tracks_expected) +
+        (r.tracks_stalled ? " (" + std::to_string(r.tracks_stalled) + " stalled)" : ""));
   }
   if (r.packets_lost > 0) add("packets lost " + std::to_string(r.packets_lost));
   if (r.failed_participants > 0) add(std::to_string(r.failed_participants) + " participants failed");
@@ -249,6 +254,10 @@ std::string format_table(const Report& r) {
   for (const auto& [node, spread] : r.nodes)
     row(("node " + node).c_str(), fmt("%d rooms, %d peers", spread.rooms, spread.peers));
   if (!r.nodes.empty()) row("rooms split over nodes", fmt("%d", r.split_rooms));
+  if (r.tracks_stalled > 0 || r.longest_silence_ms > 0) {
+    row("tracks stalled", fmt("%llu silent >= %.0f ms (longest silence %.0f ms)", (unsigned long long)r.tracks_stalled,
+                              ms(kTrackLiveness), r.longest_silence_ms));
+  }
   row("tracks received", fmt("%llu / %llu expected", (unsigned long long)r.tracks_received,
                              (unsigned long long)r.tracks_expected));
   row("join -> first frame", fmt("p50 %.0f ms  p99 %.0f ms  (%llu receivers, %d without)", r.join_to_first_frame_ms.p50,
@@ -312,6 +321,8 @@ std::string to_json(const Report& r) {
       {"splitRooms", r.split_rooms},
       {"tracksExpected", r.tracks_expected},
       {"tracksReceived", r.tracks_received},
+      {"tracksStalled", r.tracks_stalled},
+      {"longestSilenceMs", r.longest_silence_ms},
       {"joinToFirstFrameMs", dist(r.join_to_first_frame_ms)},
       {"joinToConnectedMs", dist(r.join_to_connected_ms)},
       {"joinToFirstRtpMs", dist(r.join_to_first_rtp_ms)},

@@ -15,6 +15,9 @@ namespace sfu::load {
 
 class MediaThread;
 
+// A received track must bring a new media packet at least this often.
+inline constexpr Duration kTrackLiveness = seconds(1);
+
 // What the control thread knows about one participant.
 struct ParticipantInfo {
   int index = 0;
@@ -85,7 +88,12 @@ struct Report {
   Distribution join_to_first_rtp_ms;    // ... first RTP packet on it
   int without_first_frame = 0;          // receiving participants that never got one
   uint64_t tracks_expected = 0;
+  // A track counts as received only while it keeps arriving: a media packet
+  // (not RTX) within every kTrackLiveness from its first one to the end of
+  // the run. Tracks that got media but went silent longer are `stalled`.
   uint64_t tracks_received = 0;
+  uint64_t tracks_stalled = 0;
+  double longest_silence_ms = 0;  // over every received stream
   Distribution subscriber_kbps;  // per receiving PeerConnection
   uint64_t packets_lost = 0;
   uint64_t packets_expected = 0;

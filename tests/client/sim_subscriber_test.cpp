@@ -168,6 +168,29 @@ TEST(SimSubscriber, IdentityLoopIsValidForThirtySeconds) {
   EXPECT_EQ(loop.sub.counters().unknown_ssrc, 0u);
 }
 
+// Liveness (sfu-load counts a track only while it keeps arriving): the
+// longest time without a new media packet, RTX repairs not counted, and a
+// stream that stopped shows the time since its last packet.
+TEST(SimSubscriber, LongestSilenceIsTheLongestGapBetweenNewMediaPackets) {
+  IdentityLoop loop(three_layers(), 0, {0, milliseconds(20), milliseconds(0)});
+  const Instant hole_from = kStart + seconds(5), hole_to = hole_from + milliseconds(1500);
+  bool stopped = false;
+  loop.sfu_filter = [&](Bytes) { return !stopped && (loop.now < hole_from || loop.now >= hole_to); };
+  loop.run_until(kStart + seconds(4));
+  SubscriberStreamStats s = loop.stats();
+  ASSERT_TRUE(s.first_media_at.has_value());
+  EXPECT_LE(*s.first_media_at, kStart + milliseconds(60));
+  EXPECT_LT(s.longest_silence, milliseconds(100)) << "30 frames a second";
+  loop.run_until(kStart + seconds(10));
+  s = loop.stats();
+  EXPECT_GE(s.longest_silence, milliseconds(1450));
+  EXPECT_LE(s.longest_silence, milliseconds(1600));
+  EXPECT_GT(s.rtx_packets, 0u) << "the hole was NACKed and repaired, which does not end the silence";
+  stopped = true;
+  loop.run_until(kStart + seconds(13));
+  EXPECT_GE(loop.stats().longest_silence, milliseconds(2900)) << "stopped 3 s ago";
+}
+
 TEST(SimSubscriber, EveryLayerIsValidOnItsOwn) {
   for (size_t layer = 0; layer < 3; ++layer) {
     IdentityLoop loop(three_layers(3), layer, {0, milliseconds(5)});

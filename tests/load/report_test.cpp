@@ -63,6 +63,19 @@ TEST(Report, CheckNeedsEveryTrack) {
   EXPECT_NE(check_failures(r).find("tracks received 0 of 4"), std::string::npos);
 }
 
+// A track that went silent for a second or more is not received (the
+// report says how many stalled): "any packet ever" hid a starved publisher.
+TEST(Report, StalledTracksAreNotReceived) {
+  Report r = build_report(input(1, 2));
+  r.tracks_received = 3;
+  r.tracks_stalled = 1;
+  r.longest_silence_ms = 2500;
+  EXPECT_NE(check_failures(r).find("tracks received 3 of 4 (1 stalled)"), std::string::npos);
+  const std::string text = format_table(r);
+  EXPECT_NE(text.find("1 silent >= 1000 ms (longest silence 2500 ms)"), std::string::npos) << text;
+  EXPECT_NE(to_json(r).find("\"tracksStalled\": 1"), std::string::npos) << to_json(r);
+}
+
 TEST(Report, FailuresAreListed) {
   ReportInput in = input(1, 2);
   in.participants[1].failure = "join: 4013 room full";
