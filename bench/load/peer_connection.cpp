@@ -17,7 +17,6 @@ namespace {
 
 constexpr Duration kFirstFrameCheck = milliseconds(10);
 constexpr double kPacingFactor = 2.5;
-constexpr int64_t kPacerBurstUs = 5000;
 
 std::optional<Instant> earliest(std::optional<Instant> a, std::optional<Instant> b) {
   if (!a) return b;
@@ -104,25 +103,22 @@ void PeerConnection::set_publisher(const client::PublisherConfig& config) {
     for (const auto& l : config.video.layers) bps += l.target_bps;
   }
   if (config.audio.enabled) bps += 50 * 8 * (config.audio.payload_size + 40);
-  pacing_bytes_per_us_ = kPacingFactor * double(bps) / 8 / 1e6;
+  pacer_.set_rate(kPacingFactor * double(bps) / 8);
 }
 
 void PeerConnection::send_paced(Instant now, SendBatch& batch) {
-  const double cap = pacing_bytes_per_us_ * kPacerBurstUs + 1500;
-  if (budget_at_ != Instant{}) {
-    budget_bytes_ += pacing_bytes_per_us_ * double(std::chrono::duration_cast<microseconds>(now - budget_at_).count());
-  }
-  budget_bytes_ = std::min(budget_bytes_, cap);
-  budget_at_ = now;
   pacer_next_.reset();
-  while (budget_bytes_ > 0) {
+  while (pacer_.may_send(now)) {
     auto p = publisher_->poll_rtp();
-    if (!p) return;
+    if (!p) {
+      pacer_.on_idle();
+      return;
+    }
     batch.add_rtp(*transport_, *p);
-    budget_bytes_ -= double(p->size());
+    pacer_.on_sent(p->size());
   }
-  // Out of budget: come back when it is positive again.
-  pacer_next_ = now + microseconds(int64_t(-budget_bytes_ / pacing_bytes_per_us_) + 1);
+  pacer_.on_out_of_budget();
+  pacer_next_ = pacer_.next_send();
 }
 
 void PeerConnection::update_tracks(const std::vector<RemoteTrack>& tracks, uint8_t transport_cc_ext_id) {

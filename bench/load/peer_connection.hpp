@@ -23,6 +23,7 @@
 #include "bench/client/sim_subscriber.hpp"
 #include "bench/client/synthetic_publisher.hpp"
 #include "bench/load/load_sdp.hpp"
+#include "bench/load/pacer.hpp"
 #include "common/bytes.hpp"
 #include "common/time.hpp"
 #include "server/transport.hpp"
@@ -139,11 +140,8 @@ class PeerConnection {
   std::optional<Instant> first_frame_at_;
   std::optional<Instant> first_rtp_at_;
   std::optional<Instant> next_first_frame_check_;
-  // Pacer (send PC): a byte budget refilled at pacing_bps_.
-  double pacing_bytes_per_us_ = 0;
-  double budget_bytes_ = 0;
-  Instant budget_at_{};
-  std::optional<Instant> pacer_next_;  // packets may be waiting for budget
+  Pacer pacer_;                        // send PC
+  std::optional<Instant> pacer_next_;  // packets are waiting for budget
   std::optional<Instant> deadline_;
   bool failed_ = false;
   std::string failure_;
