@@ -4,6 +4,7 @@
 #   sudo bench/compare.sh [--build DIR] [--cpu N] [--load-cpu N] [--duration S]
 #                         [--ramp R] [--steps "2 4 8 16 ..."] [--out DIR] [--only sfu|janus]
 #                         [--repeat R] [--sfu-flags "FLAGS"]   (more flags for our server, e.g. --no-udp-gso)
+#                         [--layer S]   (the simulcast layer every subscriber asks for; default 2, the top)
 #
 # Everything runs inside a private network namespace (bench/janus/lib.sh:
 # veth 10.200.0.1/24, which Janus needs because it ignores loopback when
@@ -16,7 +17,10 @@
 # (default 3; each repeat a fresh sfu-load against the same server). A step
 # holds only when every repeat is within the limits (bench/compare_step.py):
 # server CPU < 90 % of its core, loss <= 1 %, nobody failed, every track
-# arrived, the generator not CPU-bound (VOID). The sweep stops at the first
+# arrived and kept arriving (a packet every second), every video track's
+# steady bitrate within 10 % of the layer's (both servers are asked for the
+# same layer, --layer: setPreferredLayers / Janus' substream, so both forward
+# the same media), the generator not CPU-bound (VOID). The sweep stops at the first
 # step that does not hold and says which limit stopped it. Each step prints
 # CPU ms per 1,000 forwarded packets (min and median over the repeats), the
 # server's RSS and the kernel's receive-buffer drops in the namespace
@@ -38,7 +42,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/janus/lib.sh"
 
-build=$here/../build cpu=1 load_cpu=0 duration=15 ramp=100 out= only= sfu_flags= repeat=3
+build=$here/../build cpu=1 load_cpu=0 duration=15 ramp=100 out= only= sfu_flags= repeat=3 layer=2
 steps="2 4 8 16 32 48 64 96 128 192 256 384 512 768 1024"
 while [ $# -gt 0 ]; do
   case $1 in
@@ -52,7 +56,8 @@ while [ $# -gt 0 ]; do
     --only) only=$2; shift 2 ;;
     --sfu-flags) sfu_flags=$2; shift 2 ;;
     --repeat) repeat=$2; shift 2 ;;
-    *) sed -n '2,40p' "$0" >&2; exit 2 ;;
+    --layer) layer=$2; shift 2 ;;
+    *) sed -n '2,46p' "$0" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" = 0 ] || { echo "compare.sh: needs root (ip netns)" >&2; exit 2; }
@@ -91,7 +96,7 @@ cat "$out/calibrate.json"
 run_step() {
   local target=$1 url=$2 pid=$3 n=$4 r=$5 file=$out/$1-$4-$5.json
   ip netns exec "$ns" taskset -c "$load_cpu" timeout --kill-after=5 $((duration + 60)) \
-    "$load" --target "$target" --url "$url" --rooms 1 --publishers 2 --subscribers "$n" \
+    "$load" --target "$target" --url "$url" --rooms 1 --publishers 2 --subscribers "$n" --layer "$layer" \
     --ramp "$ramp" --duration "$duration" --server-pid "$pid" --room-prefix "cmp-$n-$r" --bind "$BENCH_PEER_ADDR" --json \
     >"$file" 2>"$out/$target-$n-$r.log"
   echo "$file"
@@ -100,8 +105,8 @@ run_step() {
 # Prints a .dat line (bench/compare_step.py) as a table row.
 print_row() {
   set -- $1
-  printf '  %4d subscribers  cpu %6.1f %%  out %8.0f pkt/s  loss %6.3f %%  p50 %6.2f ms  p99 %7.2f ms  failed %d  tracks %d/%d  %6.3f ms/1000 pkts  rcvbuf drops %d%s\n' \
-    "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${12}" "${14}" "$([ "${10}" = 1 ] && echo '  VOID (load generator CPU-bound)')"
+  printf '  %4d subscribers  cpu %6.1f %%  out %8.0f pkt/s  loss %6.3f %%  p50 %6.2f ms  p99 %7.2f ms  failed %d  tracks %d/%d  video %.2fx layer  %6.3f ms/1000 pkts  rcvbuf drops %d%s\n' \
+    "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${17}" "${12}" "${14}" "$([ "${10}" = 1 ] && echo '  VOID (load generator CPU-bound)')"
 }
 
 sweep() {

@@ -10,14 +10,20 @@ Prints two lines:
      p99 ms (median), failed participants (worst), tracks received (fewest),
      tracks expected, VOID (any), CPU ms per 1,000 forwarded packets (min and
      median), server RSS MB (median), kernel receive-buffer drops (sum),
-     repeats, holds (1 when the verdict is "ok");
+     repeats, holds (1 when the verdict is "ok"), video rate / layer rate
+     (lowest of the repeats' medians), video tracks off the layer's rate
+     (most);
   2. the verdict: "ok", or "stop <reason>" naming the limit a repeat hit,
      server CPU first (the server's own limit), then loss, failures,
-     missing tracks and a CPU-bound load generator (VOID).
+     missing tracks, video off the layer's rate and a CPU-bound load
+     generator (VOID).
 
 A step holds only when every repeat is within the limits: loss <= 1 %,
-server CPU < 90 % of its core, nobody failed, every track arrived, and the
-generator is not the bottleneck. CPU and packets/s come from sfu-load's
+server CPU < 90 % of its core, nobody failed, every track arrived (and kept
+arriving: sfu-load's liveness rule), every video track's steady bitrate is
+within 10 % of the layer's (sfu-load --layer: both servers forward the same
+media, so CPU per packet compares equal work), and the generator is not the
+bottleneck. CPU and packets/s come from sfu-load's
 steady window (after the ramp) when it has one."""
 import json
 import statistics
@@ -49,6 +55,9 @@ def run_metrics(report):
         "ms_per_k": (cpu / 100.0) / pps * 1e6 if pps > 0 else float("nan"),
         "rss": float(s.get("rssMaxMb", 0.0)),
         "rcvbuf": int(report.get("machine", {}).get("udpRcvbufDrops", 0)),
+        "rate": float(report.get("videoRateRatio", {}).get("p50", 0.0)),
+        "rate_min": float(report.get("videoRateRatio", {}).get("min", 0.0)),
+        "off_rate": int(report.get("tracksOffRate", 0)),
     }
 
 
@@ -65,6 +74,11 @@ def verdict(runs):
     short = [r for r in runs if r["tracks"] < r["expected"]]
     if short:
         return f"stop tracks missing: {min(r['tracks'] for r in short)}/{short[0]['expected']} received"
+    off = [r for r in runs if r["off_rate"] > 0]
+    if off:
+        worst = max(off, key=lambda r: r["off_rate"])
+        return (f"stop video off the layer's rate: {worst['off_rate']} track(s) beyond 10 %, "
+                f"lowest {worst['rate_min']:.2f}x (not the same media: CPU per packet would not compare)")
     if any(r["void"] for r in runs):
         return "stop the load generator is the bottleneck (VOID): the server is not what was measured"
     return "ok"
@@ -91,6 +105,8 @@ def step(n, runs):
     ]
     v = verdict(runs)
     line.append(1 if v == "ok" else 0)
+    line.append(min(r["rate"] for r in runs))
+    line.append(max(r["off_rate"] for r in runs))
     return " ".join(f"{x:.6g}" if isinstance(x, float) else str(x) for x in line), v
 
 

@@ -84,6 +84,7 @@ struct SimSubscriber::Stream {
   // Liveness: arrivals of new media packets (not RTX, not duplicates).
   std::optional<Instant> first_media_at, last_media_at;
   Duration longest_silence{};
+  RateWindow rate;  // every packet's bytes (RTX included), by second
 
   uint64_t rtx_packets = 0;
   uint64_t recovered_by_rtx = 0;
@@ -199,6 +200,7 @@ void SimSubscriber::on_media(Instant now, Stream& st, const MediaPacket& m, size
   if (!next_report_) next_report_ = now + config_.report_interval;
   if (!st.waiting_since) st.waiting_since = now;
   const auto kind = st.receive.on_packet(now, m.seq, m.timestamp, size, m.retransmission);
+  st.rate.add(now, size);
   if (m.retransmission && kind == server::media::ArrivalKind::late) ++st.recovered_by_rtx;
   if (!m.retransmission && kind != server::media::ArrivalKind::duplicate) {
     if (st.last_media_at) st.longest_silence = std::max(st.longest_silence, now - *st.last_media_at);
@@ -442,6 +444,12 @@ const StreamValidator* SimSubscriber::validator(uint32_t ssrc) const {
   if (!e || e->rtx) return nullptr;
   const auto& v = streams_[e->stream]->validator;
   return v ? &*v : nullptr;
+}
+
+double SimSubscriber::stream_bps(uint32_t ssrc, Instant from, Instant to) const {
+  const IndexEntry* e = lookup(ssrc);
+  if (!e || e->rtx) return 0;
+  return streams_[e->stream]->rate.bps(from, to);
 }
 
 std::optional<SubscriberStreamStats> SimSubscriber::stream_stats(uint32_t ssrc, Instant now) const {

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "bench/client/latency_histogram.hpp"
+#include "bench/client/rate_window.hpp"
 #include "bench/client/stream_validator.hpp"
 #include "common/bytes.hpp"
 #include "common/time.hpp"
@@ -158,6 +159,10 @@ class SimSubscriber {
   uint32_t stream_ssrc(size_t i) const;
   // Stats of the stream with this SSRC as of `now` (for the bitrate).
   std::optional<SubscriberStreamStats> stream_stats(uint32_t ssrc, Instant now) const;
+  // Bit/s the stream with this SSRC received (RTX included) over the whole
+  // seconds inside [from, to), within the last RateWindow::kSeconds; 0 for
+  // an unknown SSRC.
+  double stream_bps(uint32_t ssrc, Instant from, Instant to) const;
   // The capture-to-arrival latency samples of the stream with this SSRC
   // (RTX excluded), or nullptr for an unknown SSRC.
   const LatencyHistogram* latency(uint32_t ssrc) const;

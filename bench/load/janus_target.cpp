@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
+#include "bench/load/load_sdp.hpp"
 #include "bench/load/options.hpp"
 #include "bench/load/ws_client.hpp"
 
@@ -90,6 +91,7 @@ class JanusSession : public TargetSession {
     Json jsep = {{"type", "answer"}, {"sdp", answer_sdp}, {"trickle", false}};
     message(sub_handle_, {{"request", "start"}}, std::move(jsep), [this, done](Result<Json, std::string> r) {
       sub_busy_ = false;
+      if (r) pin_layers();
       done(r ? Result<bool, std::string>(true) : Result<bool, std::string>(fail(r.error())));
       update_subscription();  // feeds that appeared meanwhile
     });
@@ -225,6 +227,29 @@ class JanusSession : public TargetSession {
     update_subscription();
   }
 
+  // ── layer pinning (--layer) ────────────────────────────────────────────
+  // The video m-lines of a subscriber offer not pinned yet.
+  void note_video_mids(const std::string& sdp) {
+    auto offer = parse_remote_offer(sdp);
+    if (!offer) return;
+    for (const RemoteTrack& t : offer->tracks)
+      if (t.kind == server::media::MediaKind::video && !pinned_.count(t.mid)) unpinned_.insert(t.mid);
+  }
+  // Once the answer is in: `configure` the substream of each new video.
+  void pin_layers() {
+    if (unpinned_.empty()) return;
+    Json streams = Json::array();
+    for (const std::string& mid : unpinned_) {
+      streams.push_back({{"mid", mid}, {"substream", options_.layer}, {"temporal", 2}});
+      pinned_.insert(mid);
+    }
+    unpinned_.clear();
+    message(sub_handle_, {{"request", "configure"}, {"streams", std::move(streams)}}, nullptr,
+            [this](Result<Json, std::string> r) {
+              if (!r) failed("configure substream: " + r.error());
+            });
+  }
+
   // ── transport ──────────────────────────────────────────────────────────
   void message(uint64_t handle, Json body, Json jsep, Reply reply) {
     Json msg = {{"janus", "message"}, {"session_id", session_id_}, {"handle_id", handle}, {"body", std::move(body)}};
@@ -258,6 +283,7 @@ class JanusSession : public TargetSession {
     if (sender && sender == sub_handle_) {
       if (auto jsep = msg.find("jsep"); jsep != msg.end() && jsep->value("type", "") == "offer") {
         sub_busy_ = true;
+        if (options_.layer >= 0) note_video_mids(jsep->value("sdp", ""));
         if (callbacks_.on_remote_offer) callbacks_.on_remote_offer(RemoteOffer{++offers_, jsep->value("sdp", "")});
         if (left_) return;
       }
@@ -307,6 +333,7 @@ class JanusSession : public TargetSession {
   uint64_t private_id_ = 0;
   std::set<Json> wanted_;      // feeds to subscribe to next
   std::set<Json> subscribed_;  // feeds asked for already
+  std::set<std::string> unpinned_, pinned_;  // video mids (--layer)
   bool sub_busy_ = false;          // a subscription change awaits its answer
   std::map<std::string, Pending> pending_;
   uint64_t next_tx_ = 1;
@@ -330,7 +357,10 @@ std::unique_ptr<Target> make_janus_target(boost::asio::io_context& io, std::stri
 }
 
 std::unique_ptr<Target> make_janus_target(boost::asio::io_context& io, const LoadOptions& options) {
-  return make_janus_target(io, options.url);
+  JanusTargetOptions o;
+  if (!options.url.empty()) o.url = options.url;
+  o.layer = options.layer;
+  return std::make_unique<JanusTarget>(io, std::move(o));
 }
 
 }  // namespace sfu::load

@@ -42,6 +42,7 @@ struct JanusTargetOptions {
   int max_publishers = 100;
   int bitrate_bps = 4'000'000;  // VideoRoom's per-publisher cap (REMB); high so it never binds
   int keepalive_seconds = 25;
+  int layer = -1;  // >= 0: `configure` {substream: layer, temporal: 2} for every video
 };
 
 class JanusTarget : public Target {

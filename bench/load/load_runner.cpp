@@ -245,6 +245,7 @@ void LoadRunner::finish() {
   steady_timer_.cancel();
   if (steady_start_) {
     const Snapshot end = snapshot();
+    steady_.start = steady_start_->at;
     steady_.seconds = std::chrono::duration<double>(end.at - steady_start_->at).count();
     steady_.datagrams_to_server = end.sent - steady_start_->sent;
     steady_.datagrams_from_server = end.received - steady_start_->received;
@@ -305,6 +306,11 @@ Report LoadRunner::run() {
   in.media_stopped = media_stopped_;
   in.server = server_;
   in.steady = steady_;
+  if (options_.video && options_.publishers > 0) {
+    const client::PublisherConfig pc = make_publisher_config(0, 0, options_);
+    const size_t layer = options_.layer >= 0 ? size_t(options_.layer) : pc.video.layers.size() - 1;
+    in.expected_video_bps = double(pc.video.layers.at(std::min(layer, pc.video.layers.size() - 1)).target_bps);
+  }
   in.self_cpu_seconds = self_cpu_at_stop_ - self_cpu_start_;
   in.self_busiest_thread_percent = busiest_thread_percent(
       thread_cpu_start_, thread_cpu_at_stop_, std::chrono::duration<double>(media_stopped_ - started_).count());

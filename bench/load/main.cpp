@@ -35,10 +35,11 @@ int main(int argc, char** argv) {
   boost::asio::io_context io;
   std::unique_ptr<Target> target;
   if (options.target == "sfu") {
-    target = std::make_unique<SfuTarget>(io, SfuTargetOptions{options.url, options.token, options.token_secret});
+    target = std::make_unique<SfuTarget>(io, SfuTargetOptions{options.url, options.token, options.token_secret,
+                                                              options.layer});
   } else {
 #ifdef SFU_LOAD_HAVE_JANUS
-    target = make_janus_target(io, options.url);
+    target = make_janus_target(io, options);
 #else
     std::fprintf(stderr, "sfu-load: --target janus is not built in\n");
     return 2;

@@ -59,6 +59,7 @@ Result<LoadOptions, std::string> parse_options(const std::vector<std::string>& a
       else if (a == "--no-video") o.video = false;
       else if (a == "--simulcast") o.simulcast = true;
       else if (a == "--no-simulcast") o.simulcast = false;
+      else if (a == "--layer") o.layer = to_int(a, next(), 0, 2);
       else if (a == "--ramp") o.ramp = to_double(a, next(), 0.001);
       else if (a == "--duration") o.duration = to_double(a, next(), 0);
       else if (a == "--threads") o.threads = to_int(a, next(), 1, 256);
@@ -77,6 +78,7 @@ Result<LoadOptions, std::string> parse_options(const std::vector<std::string>& a
   if (o.target != "sfu" && o.target != "janus") return fail("--target: expected sfu or janus, got '" + o.target + "'");
   if (o.url.empty()) o.url = o.target == "janus" ? "ws://127.0.0.1:8188" : "ws://127.0.0.1:8080/ws";
   if (!o.audio && !o.video && o.publishers > 0) return fail(std::string("--no-audio and --no-video: nothing to publish"));
+  if (o.layer > 0 && !o.simulcast) return fail(std::string("--layer: without simulcast there is only layer 0"));
   if (o.publishers + o.subscribers == 0) return fail(std::string("no participants (--publishers and --subscribers are 0)"));
   return o;
 }
@@ -96,6 +98,11 @@ they received.
   --video / --no-video    publish VP8 video (default on)
   --simulcast / --no-simulcast
                           3 layers q/h/f at 200k/700k/2.5M (default), or one 2.5M layer
+  --layer S               every subscriber asks for spatial layer S of each video
+                          (setPreferredLayers; Janus: configure substream), so two
+                          servers forward the same media (default: the server's choice).
+                          Either way the report counts video tracks whose steady
+                          bitrate is off the layer's rate by more than 10 %
   --ramp R                participants joined per second (default 20)
   --duration S            seconds of media after the last join started (default 30)
   --threads N             media threads (default 1)

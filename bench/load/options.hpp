@@ -17,6 +17,7 @@ struct LoadOptions {
   bool audio = true;
   bool video = true;
   bool simulcast = true;
+  int layer = -1;  // spatial layer every subscriber asks for (-1: the server's choice)
   double ramp = 20;       // participants joined per second
   double duration = 30;   // seconds of media after the last participant started
   int threads = 1;        // media threads

@@ -41,8 +41,11 @@ struct ReceiveSummary {
   int tracks_received = 0;
 };
 
-ReceiveSummary summarize_receiver(const PeerConnection& pc, Instant end, Report& r, client::LatencyHistogram& latency,
-                                  std::vector<double>& jitters) {
+// `rate_ratios`: each video track's steady bitrate over the expected one
+// (when the input has both a steady window and an expected rate).
+ReceiveSummary summarize_receiver(const ReportInput& in, const PeerConnection& pc, Instant end, Report& r,
+                                  client::LatencyHistogram& latency, std::vector<double>& jitters,
+                                  std::vector<double>& rate_ratios) {
   ReceiveSummary s;
   const client::SimSubscriber* sub = pc.subscriber();
   if (!sub) return s;
@@ -55,6 +58,11 @@ ReceiveSummary summarize_receiver(const PeerConnection& pc, Instant end, Report&
     if (arrived && alive) ++s.tracks_received;
     if (arrived && !alive) ++r.tracks_stalled;
     r.longest_silence_ms = std::max(r.longest_silence_ms, ms(st->longest_silence));
+    if (st->kind == MediaKind::video && in.expected_video_bps > 0 && in.steady.seconds > 0) {
+      const double ratio = sub->stream_bps(ssrc, in.steady.start, end) / in.expected_video_bps;
+      rate_ratios.push_back(ratio);
+      if (std::abs(ratio - 1) > kRateTolerance) ++r.tracks_off_rate;
+    }
     const uint64_t media = st->packets - std::min(st->packets, st->rtx_packets + st->duplicates);
     const uint64_t lost = uint64_t(std::max<int64_t>(0, st->lost));
     r.packets_lost += lost;
@@ -87,12 +95,12 @@ namespace {
 // Sums over every PeerConnection of every media thread.
 struct Totals {
   client::LatencyHistogram latency;
-  std::vector<double> first_frame_ms, connected_ms, first_rtp_ms, kbps, jitters;
+  std::vector<double> first_frame_ms, connected_ms, first_rtp_ms, kbps, jitters, rate_ratios;
   uint64_t dgrams_out = 0, dgrams_in = 0, bytes_out = 0, bytes_in = 0;
   std::map<int, int> received_by_participant;
 };
 
-void add_peer_connection(const PeerConnection& pc, Instant end, Report& r, Totals& t) {
+void add_peer_connection(const ReportInput& in, const PeerConnection& pc, Instant end, Report& r, Totals& t) {
   ++r.transports_total;
   if (pc.connected_at()) ++r.transports_connected;
   const auto& sc = pc.socket_counters();
@@ -107,7 +115,7 @@ void add_peer_connection(const PeerConnection& pc, Instant end, Report& r, Total
     r.retransmissions += tot.retransmissions;
   }
   if (pc.kind() != PcKind::receive) return;
-  auto s = summarize_receiver(pc, end, r, t.latency, t.jitters);
+  auto s = summarize_receiver(in, pc, end, r, t.latency, t.jitters, t.rate_ratios);
   t.received_by_participant[pc.participant()] += s.tracks_received;
   auto since_join = [&](Instant at) { return std::chrono::duration<double, std::milli>(at - pc.joined()).count(); };
   if (pc.first_frame_at()) t.first_frame_ms.push_back(since_join(*pc.first_frame_at()));
@@ -141,7 +149,7 @@ void add_participants(const ReportInput& in, Report& r) {
 void add_media(const ReportInput& in, Report& r) {
   Totals t;
   for (const MediaThread* thread : in.threads) {
-    for (const auto& pc : thread->peer_connections()) add_peer_connection(*pc, thread->media_stopped_at(), r, t);
+    for (const auto& pc : thread->peer_connections()) add_peer_connection(in, *pc, thread->media_stopped_at(), r, t);
   }
   int receivers = 0;
   for (const auto& p : in.participants) {
@@ -156,6 +164,8 @@ void add_media(const ReportInput& in, Report& r) {
   r.join_to_first_rtp_ms = distribution(t.first_rtp_ms);
   r.without_first_frame = std::max(0, receivers - int(t.first_frame_ms.size()));
   r.subscriber_kbps = distribution(t.kbps);
+  r.expected_video_bps = in.expected_video_bps;
+  r.video_rate_ratio = distribution(t.rate_ratios);
   r.loss_percent = r.packets_expected ? 100.0 * double(r.packets_lost) / double(r.packets_expected) : 0;
   if (!t.jitters.empty()) {
     const Distribution j = distribution(t.jitters);
@@ -258,6 +268,12 @@ std::string format_table(const Report& r) {
     row("tracks stalled", fmt("%llu silent >= %.0f ms (longest silence %.0f ms)", (unsigned long long)r.tracks_stalled,
                               ms(kTrackLiveness), r.longest_silence_ms));
   }
+  if (r.video_rate_ratio.count > 0) {
+    row("video rate vs layer", fmt("%.2f-%.2f x %.0f kbit/s (median %.2f), %llu of %zu tracks off by > %.0f %%",
+                                   r.video_rate_ratio.min, r.video_rate_ratio.max, r.expected_video_bps / 1000,
+                                   r.video_rate_ratio.p50, (unsigned long long)r.tracks_off_rate,
+                                   r.video_rate_ratio.count, 100 * kRateTolerance));
+  }
   row("tracks received", fmt("%llu / %llu expected", (unsigned long long)r.tracks_received,
                              (unsigned long long)r.tracks_expected));
   row("join -> first frame", fmt("p50 %.0f ms  p99 %.0f ms  (%llu receivers, %d without)", r.join_to_first_frame_ms.p50,
@@ -322,6 +338,9 @@ std::string to_json(const Report& r) {
       {"tracksExpected", r.tracks_expected},
       {"tracksReceived", r.tracks_received},
       {"tracksStalled", r.tracks_stalled},
+      {"expectedVideoBps", r.expected_video_bps},
+      {"videoRateRatio", dist(r.video_rate_ratio)},
+      {"tracksOffRate", r.tracks_off_rate},
       {"longestSilenceMs", r.longest_silence_ms},
       {"joinToFirstFrameMs", dist(r.join_to_first_frame_ms)},
       {"joinToConnectedMs", dist(r.join_to_connected_ms)},

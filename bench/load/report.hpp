@@ -17,6 +17,8 @@ class MediaThread;
 
 // A received track must bring a new media packet at least this often.
 inline constexpr Duration kTrackLiveness = seconds(1);
+// A received video track's steady bitrate may differ from its layer's by this much.
+inline constexpr double kRateTolerance = 0.10;
 
 // What the control thread knows about one participant.
 struct ParticipantInfo {
@@ -42,6 +44,7 @@ struct SteadyWindow {
   uint64_t datagrams_to_server = 0;
   uint64_t datagrams_from_server = 0;
   double server_cpu_seconds = 0;  // -1: not sampled
+  Instant start{};
 };
 
 struct ReportInput {
@@ -53,6 +56,9 @@ struct ReportInput {
   Instant media_stopped{};  // publishers stopped
   ServerUsage server;
   SteadyWindow steady;
+  // The rate each received video track should arrive at (the layer asked
+  // for, --layer, else the top one): 0 = not checked.
+  double expected_video_bps = 0;
   double self_cpu_seconds = 0;
   double self_busiest_thread_percent = 0;  // % of one core
   int cores_used = 1;
@@ -94,6 +100,12 @@ struct Report {
   uint64_t tracks_received = 0;
   uint64_t tracks_stalled = 0;
   double longest_silence_ms = 0;  // over every received stream
+  // Both servers must forward the same media: each received video track's
+  // bitrate over the steady window against the layer's rate. Off by more
+  // than kRateTolerance, a track is `off_rate` (compare.sh fails the step).
+  double expected_video_bps = 0;
+  Distribution video_rate_ratio;  // measured / expected, per video track
+  uint64_t tracks_off_rate = 0;
   Distribution subscriber_kbps;  // per receiving PeerConnection
   uint64_t packets_lost = 0;
   uint64_t packets_expected = 0;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -132,11 +133,28 @@ class SfuSession : public TargetSession {
     if (m == "subscriberOffer") {
       auto sdp = params.find("sdp");
       if (sdp == params.end() || !sdp->is_string()) return;
+      if (options_.layer >= 0) pin_layers(params);
       if (callbacks_.on_remote_offer) callbacks_.on_remote_offer(RemoteOffer{++offers_, sdp->get<std::string>()});
     } else if (m == "kicked" || m == "roomClosed" || m == "redirect") {
       std::string reason = m;
       if (auto r = params.find("reason"); r != params.end() && r->is_string()) reason += ": " + r->get<std::string>();
       failed(reason);
+    }
+  }
+
+  // --layer: setPreferredLayers for each video consumer of the offer not
+  // pinned yet (the server keeps the preference for the consumer's life).
+  void pin_layers(const Json& params) {
+    auto consumers = params.find("consumers");
+    if (consumers == params.end() || !consumers->is_array()) return;
+    for (const Json& c : *consumers) {
+      if (!c.is_object() || c.value("kind", "") != "video") continue;
+      const std::string id = c.value("consumerId", "");
+      if (id.empty() || !pinned_.insert(id).second) continue;
+      request("setPreferredLayers", Json{{"consumerId", id}, {"spatialLayer", options_.layer}},
+              [this, id](Result<Json, std::string> r) {
+                if (!r) failed("setPreferredLayers " + id + ": " + r.error());
+              });
     }
   }
 
@@ -159,6 +177,7 @@ class SfuSession : public TargetSession {
   std::map<uint64_t, Reply> pending_;
   uint64_t next_id_ = 1;
   uint64_t offers_ = 0;
+  std::set<std::string> pinned_;  // video consumers given their layer (--layer)
   bool left_ = false;
 };
 

@@ -21,6 +21,7 @@ struct SfuTargetOptions {
   // ... or a key to mint one per participant: "KID=SECRET" or "SECRET"
   // (HS256, the room as grant, 24 h), as `sfu token` does.
   std::string token_secret;
+  int layer = -1;  // >= 0: setPreferredLayers {spatialLayer: layer} for every video consumer
 };
 
 class SfuTarget : public Target {

@@ -162,6 +162,10 @@ TEST(SimSubscriber, IdentityLoopIsValidForThirtySeconds) {
   EXPECT_NEAR(double(s.latency_p99_us), 20'000, 1'000);
   EXPECT_EQ(loop.sub.validator(5005)->frames(), 900u);
 
+  // The steady rate by whole seconds (sfu-load's bitrate rule) is the layer's.
+  EXPECT_NEAR(loop.sub.stream_bps(5005, kStart + seconds(5), kStart + seconds(30)), 1'500'000, 0.05 * 1'500'000);
+  EXPECT_EQ(loop.sub.stream_bps(4242, kStart, kStart + seconds(30)), 0);
+
   const SubscriberStreamStats audio = *loop.sub.stream_stats(5000, loop.now);
   EXPECT_EQ(audio.packets, 1500u);
   EXPECT_NEAR(double(audio.latency_p50_us), 20'000, 1'000);

@@ -15,8 +15,11 @@ sys.path.insert(0, os.path.dirname(STEP))
 import compare_step  # noqa: E402
 
 
-def report(cpu=50.0, pps=10000.0, loss=0.0, failed=0, tracks=10, expected=10, void=False, rss=30.0, rcvbuf=0):
+def report(cpu=50.0, pps=10000.0, loss=0.0, failed=0, tracks=10, expected=10, void=False, rss=30.0, rcvbuf=0,
+           rate=1.0, off_rate=0):
     return {
+        "videoRateRatio": {"p50": rate, "min": rate},
+        "tracksOffRate": off_rate,
         "server": {"cpuPercentAvg": cpu + 5, "packetsOutPerSecond": pps - 100, "rssMaxMb": rss},
         "steady": {"seconds": 7.0, "serverCpuPercent": cpu, "packetsOutPerSecond": pps},
         "latencyMs": {"p50": 3.0, "p99": 30.0},
@@ -38,7 +41,7 @@ class Verdict(unittest.TestCase):
         line, v = verdict(report(cpu=40), report(cpu=50), report(cpu=45))
         self.assertEqual(v, "ok")
         cols = line.split()
-        self.assertEqual(len(cols), 16)
+        self.assertEqual(len(cols), 18)
         self.assertEqual(float(cols[1]), 45.0)  # median CPU of the steady windows
         self.assertEqual(cols[15], "1")
 
@@ -55,6 +58,19 @@ class Verdict(unittest.TestCase):
         self.assertIn("failed", verdict(report(), report(failed=1))[1])
         self.assertIn("tracks missing: 8/10", verdict(report(tracks=8))[1])
         self.assertIn("VOID", verdict(report(void=True))[1])
+
+    def test_video_off_the_layers_rate_stops_the_step(self):
+        # Half the top layer at one repeat (a server that dropped layers):
+        # not the same media, so the step fails and says why.
+        line, v = verdict(report(), report(rate=0.5, off_rate=12), report(rate=0.97))
+        self.assertTrue(v.startswith("stop video off the layer's rate: 12 track(s)"), v)
+        self.assertIn("0.50x", v)
+        cols = line.split()
+        self.assertEqual(cols[15], "0")
+        self.assertAlmostEqual(float(cols[16]), 0.5)
+        self.assertEqual(cols[17], "12")
+        # CPU still comes first.
+        self.assertTrue(verdict(report(cpu=95), report(off_rate=3))[1].startswith("stop server CPU"))
 
     def test_cpu_per_packet_min_median_rss_and_rcvbuf(self):
         line, _ = verdict(report(cpu=40, pps=10000, rcvbuf=3), report(cpu=50, pps=10000, rcvbuf=4),

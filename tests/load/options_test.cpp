@@ -55,6 +55,15 @@ TEST(Options, Refusals) {
   EXPECT_FALSE(parse({"--no-audio", "--no-video"}).ok());
   EXPECT_FALSE(parse({"--publishers", "0", "--subscribers", "0"}).ok());
   EXPECT_FALSE(parse({"--bogus"}).ok());
+  EXPECT_FALSE(parse({"--layer", "3"}).ok());
+  EXPECT_FALSE(parse({"--layer", "1", "--no-simulcast"}).ok());  // one layer only
+}
+
+TEST(Options, Layer) {
+  EXPECT_EQ(parse({}).value().layer, -1);  // the server's choice
+  EXPECT_EQ(parse({"--layer", "0"}).value().layer, 0);
+  EXPECT_EQ(parse({"--layer=2"}).value().layer, 2);
+  EXPECT_EQ(parse({"--layer", "0", "--no-simulcast"}).value().layer, 0);
 }
 
 }  // namespace
