@@ -1,5 +1,9 @@
 #include "bench/client/payload_probe.hpp"
 
+#include <algorithm>
+#include <array>
+#include <cstring>
+
 namespace sfu::client {
 namespace {
 
@@ -9,6 +13,21 @@ uint8_t fill_seed(const PayloadProbe& p) {
   return uint8_t(p.frame_counter * 131u + p.packet_index * 17u + p.layer * 7u + 1u);
 }
 constexpr uint8_t kFillStep = 0x9d;
+constexpr uint8_t kFillStepInverse = 0xb5;  // 0x9d * 0xb5 = 1 (mod 256)
+static_assert(uint8_t(kFillStep * kFillStepInverse) == 1);
+
+// The fill is an arithmetic sequence mod 256 with an odd step, so every
+// fill is a window of one periodic pattern, kPattern[j] = j * step: the fill
+// seeded with v starts at j = v / step. Writing and checking it is then a
+// memcpy / memcmp of that window (chunks of kChunk), not a byte loop: the
+// check runs on every packet the load generator receives.
+constexpr size_t kChunk = 2048;
+constexpr auto kPattern = [] {
+  std::array<uint8_t, 256 + kChunk> t{};
+  for (size_t j = 0; j < t.size(); ++j) t[j] = uint8_t(j * kFillStep);
+  return t;
+}();
+size_t pattern_start(uint8_t seed) { return uint8_t(seed * kFillStepInverse); }
 
 }  // namespace
 
@@ -22,8 +41,10 @@ size_t write_probe(MutBytes out, const PayloadProbe& p, size_t fill) {
   store_be64(b + 8, uint64_t(p.send_time_us));
   store_be16(b + 16, p.packet_index);
   store_be16(b + 18, p.packet_count);
-  uint8_t v = fill_seed(p);
-  for (size_t i = 0; i < fill; ++i, v = uint8_t(v + kFillStep)) b[kProbeSize + i] = v;
+  const size_t start = pattern_start(fill_seed(p));
+  for (size_t off = 0; off < fill; off += kChunk) {
+    std::memcpy(b + kProbeSize + off, kPattern.data() + ((start + off) & 255), std::min(kChunk, fill - off));
+  }
   return kProbeSize + fill;
 }
 
@@ -43,9 +64,9 @@ ProbeResult read_probe(Bytes data) {
     r.status = ProbeStatus::bad_fields;
     return r;
   }
-  uint8_t v = fill_seed(r.probe);
-  for (size_t i = 0; i < r.fill; ++i, v = uint8_t(v + kFillStep)) {
-    if (b[kProbeSize + i] != v) {
+  const size_t start = pattern_start(fill_seed(r.probe));
+  for (size_t off = 0; off < r.fill; off += kChunk) {
+    if (std::memcmp(b + kProbeSize + off, kPattern.data() + ((start + off) & 255), std::min(kChunk, r.fill - off)) != 0) {
       r.status = ProbeStatus::corrupt;
       return r;
     }
