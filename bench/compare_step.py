@@ -58,6 +58,8 @@ def run_metrics(report):
         "rate": float(report.get("videoRateRatio", {}).get("p50", 0.0)),
         "rate_min": float(report.get("videoRateRatio", {}).get("min", 0.0)),
         "off_rate": int(report.get("tracksOffRate", 0)),
+        "rate_count": int(report.get("videoRateRatio", {}).get("count", 0)),
+        "video_expected": float(report.get("expectedVideoBps", 0)) > 0,
     }
 
 
@@ -74,6 +76,8 @@ def verdict(runs):
     short = [r for r in runs if r["tracks"] < r["expected"]]
     if short:
         return f"stop tracks missing: {min(r['tracks'] for r in short)}/{short[0]['expected']} received"
+    if any(r["video_expected"] and r["rate_count"] == 0 for r in runs):
+        return "stop no video rate measured (no steady window, or every track late): not shown to be the same media"
     off = [r for r in runs if r["off_rate"] > 0]
     if off:
         worst = max(off, key=lambda r: r["off_rate"])

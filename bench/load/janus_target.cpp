@@ -228,22 +228,21 @@ class JanusSession : public TargetSession {
   }
 
   // ── layer pinning (--layer) ────────────────────────────────────────────
-  // The video m-lines of a subscriber offer not pinned yet.
+  // The video m-lines of a subscriber offer. All of them, every offer:
+  // Janus reuses a departed feed's m-line (and mid) for the next feed.
   void note_video_mids(const std::string& sdp) {
     auto offer = parse_remote_offer(sdp);
     if (!offer) return;
+    video_mids_.clear();
     for (const RemoteTrack& t : offer->tracks)
-      if (t.kind == server::media::MediaKind::video && !pinned_.count(t.mid)) unpinned_.insert(t.mid);
+      if (t.kind == server::media::MediaKind::video) video_mids_.push_back(t.mid);
   }
-  // Once the answer is in: `configure` the substream of each new video.
+  // Once the answer is in: `configure` the substream of each video.
   void pin_layers() {
-    if (unpinned_.empty()) return;
+    if (video_mids_.empty()) return;
     Json streams = Json::array();
-    for (const std::string& mid : unpinned_) {
-      streams.push_back({{"mid", mid}, {"substream", options_.layer}, {"temporal", 2}});
-      pinned_.insert(mid);
-    }
-    unpinned_.clear();
+    for (const std::string& mid : video_mids_) streams.push_back({{"mid", mid}, {"substream", options_.layer}, {"temporal", 2}});
+    video_mids_.clear();
     message(sub_handle_, {{"request", "configure"}, {"streams", std::move(streams)}}, nullptr,
             [this](Result<Json, std::string> r) {
               if (!r) failed("configure substream: " + r.error());
@@ -333,7 +332,7 @@ class JanusSession : public TargetSession {
   uint64_t private_id_ = 0;
   std::set<Json> wanted_;      // feeds to subscribe to next
   std::set<Json> subscribed_;  // feeds asked for already
-  std::set<std::string> unpinned_, pinned_;  // video mids (--layer)
+  std::vector<std::string> video_mids_;  // of the offer being answered (--layer)
   bool sub_busy_ = false;          // a subscription change awaits its answer
   std::map<std::string, Pending> pending_;
   uint64_t next_tx_ = 1;

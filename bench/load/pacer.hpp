@@ -52,7 +52,8 @@ class Pacer {
   bool backlogged() const { return backlogged_; }
   // When the budget is positive again (only meaningful when backlogged).
   Instant next_send() const {
-    return at_ + microseconds(int64_t(std::max(0.0, -budget_) / std::max(bytes_per_us_, 1e-9)) + 1);
+    if (bytes_per_us_ <= 0) return at_ + kMaxOwed;  // no rate: nothing to pace (set_rate was never called)
+    return at_ + microseconds(int64_t(std::max(0.0, -budget_) / bytes_per_us_) + 1);
   }
 
  private:

@@ -53,15 +53,22 @@ ReceiveSummary summarize_receiver(const ReportInput& in, const PeerConnection& p
     const uint32_t ssrc = sub->stream_ssrc(i);
     auto st = sub->stream_stats(ssrc, end);
     if (!st) continue;
-    const bool arrived = st->kind == MediaKind::video ? st->frames_completed > 0 : st->packets > 0;
-    const bool alive = st->longest_silence < kTrackLiveness;
-    if (arrived && alive) ++s.tracks_received;
-    if (arrived && !alive) ++r.tracks_stalled;
+    const TrackState state = track_state(*st);
+    if (state == TrackState::received) ++s.tracks_received;
+    if (state == TrackState::stalled) ++r.tracks_stalled;
     r.longest_silence_ms = std::max(r.longest_silence_ms, ms(st->longest_silence));
-    if (st->kind == MediaKind::video && in.expected_video_bps > 0 && in.steady.seconds > 0) {
-      const double ratio = sub->stream_bps(ssrc, in.steady.start, end) / in.expected_video_bps;
-      rate_ratios.push_back(ratio);
-      if (std::abs(ratio - 1) > kRateTolerance) ++r.tracks_off_rate;
+    if (st->kind == MediaKind::video && in.expected_video_bps > 0 && in.steady.seconds > 0 && st->first_media_at) {
+      // From the steady window's start, or the track's first media if it
+      // came later (a late track is not measured over seconds it did not
+      // exist); a track with under kMinRateSeconds to measure is `late`.
+      const Instant from = std::max(in.steady.start, *st->first_media_at);
+      if (end - from < kMinRateSeconds + seconds(1)) {
+        ++r.tracks_rate_unmeasured;
+      } else {
+        const double ratio = sub->stream_bps(ssrc, from, end) / in.expected_video_bps;
+        rate_ratios.push_back(ratio);
+        if (std::abs(ratio - 1) > kRateTolerance) ++r.tracks_off_rate;
+      }
     }
     const uint64_t media = st->packets - std::min(st->packets, st->rtx_packets + st->duplicates);
     const uint64_t lost = uint64_t(std::max<int64_t>(0, st->lost));
@@ -222,6 +229,12 @@ Report build_report(const ReportInput& in) {
   return r;
 }
 
+TrackState track_state(const client::SubscriberStreamStats& st) {
+  const bool arrived = st.kind == MediaKind::video ? st.frames_completed > 0 : st.packets > 0;
+  if (!arrived) return TrackState::missing;
+  return st.longest_silence < kTrackLiveness ? TrackState::received : TrackState::stalled;
+}
+
 std::string check_failures(const Report& r) {
   std::string why;
   auto add = [&](const std::string& s) { why += (why.empty() ? "" : "; ") + s; };
@@ -264,7 +277,7 @@ std::string format_table(const Report& r) {
   for (const auto& [node, spread] : r.nodes)
     row(("node " + node).c_str(), fmt("%d rooms, %d peers", spread.rooms, spread.peers));
   if (!r.nodes.empty()) row("rooms split over nodes", fmt("%d", r.split_rooms));
-  if (r.tracks_stalled > 0 || r.longest_silence_ms > 0) {
+  if (r.tracks_stalled > 0) {
     row("tracks stalled", fmt("%llu silent >= %.0f ms (longest silence %.0f ms)", (unsigned long long)r.tracks_stalled,
                               ms(kTrackLiveness), r.longest_silence_ms));
   }
@@ -273,6 +286,10 @@ std::string format_table(const Report& r) {
                                    r.video_rate_ratio.min, r.video_rate_ratio.max, r.expected_video_bps / 1000,
                                    r.video_rate_ratio.p50, (unsigned long long)r.tracks_off_rate,
                                    r.video_rate_ratio.count, 100 * kRateTolerance));
+  }
+  if (r.tracks_rate_unmeasured > 0) {
+    row("video rate unmeasured", fmt("%llu tracks started too late in the steady window",
+                                     (unsigned long long)r.tracks_rate_unmeasured));
   }
   row("tracks received", fmt("%llu / %llu expected", (unsigned long long)r.tracks_received,
                              (unsigned long long)r.tracks_expected));
@@ -341,6 +358,7 @@ std::string to_json(const Report& r) {
       {"expectedVideoBps", r.expected_video_bps},
       {"videoRateRatio", dist(r.video_rate_ratio)},
       {"tracksOffRate", r.tracks_off_rate},
+      {"tracksRateUnmeasured", r.tracks_rate_unmeasured},
       {"longestSilenceMs", r.longest_silence_ms},
       {"joinToFirstFrameMs", dist(r.join_to_first_frame_ms)},
       {"joinToConnectedMs", dist(r.join_to_connected_ms)},

@@ -11,14 +11,20 @@
 
 #include "common/time.hpp"
 
+namespace sfu::client {
+struct SubscriberStreamStats;
+}
+
 namespace sfu::load {
 
 class MediaThread;
 
 // A received track must bring a new media packet at least this often.
 inline constexpr Duration kTrackLiveness = seconds(1);
-// A received video track's steady bitrate may differ from its layer's by this much.
+// A received video track's steady bitrate may differ from its layer's by
+// this much, measured over at least kMinRateSeconds whole seconds.
 inline constexpr double kRateTolerance = 0.10;
+inline constexpr Duration kMinRateSeconds = seconds(2);
 
 // What the control thread knows about one participant.
 struct ParticipantInfo {
@@ -106,6 +112,7 @@ struct Report {
   double expected_video_bps = 0;
   Distribution video_rate_ratio;  // measured / expected, per video track
   uint64_t tracks_off_rate = 0;
+  uint64_t tracks_rate_unmeasured = 0;  // video arriving too late in the window to measure
   Distribution subscriber_kbps;  // per receiving PeerConnection
   uint64_t packets_lost = 0;
   uint64_t packets_expected = 0;
@@ -164,5 +171,11 @@ std::string to_json(const Report& r);
 // For --check: empty when every expected track arrived with no loss and no
 // participant failed; otherwise why not.
 std::string check_failures(const Report& r);
+
+// One received stream: missing (no complete video frame / audio packet),
+// stalled (it arrived, then went kTrackLiveness or more without a new media
+// packet), or received.
+enum class TrackState { missing, stalled, received };
+TrackState track_state(const client::SubscriberStreamStats& st);
 
 }  // namespace sfu::load

@@ -51,13 +51,14 @@ class Pass {
     total_ += c.bps;
   }
 
-  // The lowest available layer, whether it fits or not; false when the
-  // consumer has none (its producer sends no layer).
-  bool give_base(size_t i) {
+  // The lowest available layer, whether it fits or not, if it costs at most
+  // `max_bps`; false when the consumer has none (its producer sends no
+  // layer) or it costs more.
+  bool give_base(size_t i, uint64_t max_bps = UINT64_MAX) {
     const AllocationInput& d = consumers_[i];
     AllocationResult& c = out_[i];
     const auto first = next_layer(d, c);
-    if (!first) return false;
+    if (!first || d.bitrate_bps[size_t(first->spatial)][size_t(first->temporal)] > max_bps) return false;
     c.spatial = first->spatial;
     c.temporal = first->temporal;
     c.bps = d.bitrate_bps[size_t(first->spatial)][size_t(first->temporal)];
@@ -156,11 +157,13 @@ AllocationSummary Allocator::allocate(Instant now, uint64_t estimate_bps, std::s
     }
   }
 
-  // Nothing fitted: the first video with a layer gets its base layer anyway.
+  // Nothing fitted: the first video with a layer gets its base layer
+  // anyway, if that layer is cheap (see the header, rule 4).
   bool any_video = false;
   for (size_t k = 0; k < m; ++k) any_video = any_video || (!is(k, ConsumerKind::audio) && out[order[k]].spatial >= 0);
+  const uint64_t cheap = std::max<uint64_t>(2 * estimate_bps, kForcedBaseMaxBps);
   for (size_t k = 0; k < m && !any_video; ++k)
-    if (!is(k, ConsumerKind::audio)) any_video = pass.give_base(order[k]);
+    if (!is(k, ConsumerKind::audio)) any_video = pass.give_base(order[k], cheap);
 
   AllocationSummary summary;
   summary.allocated_bps = pass.total();

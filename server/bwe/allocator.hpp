@@ -22,7 +22,10 @@
 //      acknowledged, so with audio alone it could never reach a base
 //      layer, and a probe on a busy receiver may measure nothing: video
 //      would stay paused for good (seen with three browsers on 2 cores:
-//      76 kbit/s, every video paused for 45 s).
+//      76 kbit/s, every video paused for 45 s). Only a cheap base layer:
+//      at most max(2x the estimate, kForcedBaseMaxBps), so a publisher
+//      without simulcast (one 2.5 Mbit/s layer) is not pushed through a
+//      link measured at 60 kbit/s, where it would take audio down too.
 // Steps go through layers in (spatial, temporal) order: (0,0) (0,1) (0,2)
 // (1,0) ... up to the preferred maximum; a layer whose measured bitrate is 0
 // is not available and skipped.
@@ -91,6 +94,7 @@ class Allocator {
   static constexpr size_t kMaxConsumers = 128;
   static constexpr double kUpgradeMargin = 1.1;
   static constexpr Duration kProbeInterval = seconds(2);
+  static constexpr uint64_t kForcedBaseMaxBps = 300'000;  // rule 4: a base layer this cheap is always affordable
 
   // Chooses a layer for each consumer: out[i] answers consumers[i]
   // (out.size() >= consumers.size(); extra outputs untouched). `probed_bps`:

@@ -18,7 +18,8 @@ import compare_step  # noqa: E402
 def report(cpu=50.0, pps=10000.0, loss=0.0, failed=0, tracks=10, expected=10, void=False, rss=30.0, rcvbuf=0,
            rate=1.0, off_rate=0):
     return {
-        "videoRateRatio": {"p50": rate, "min": rate},
+        "videoRateRatio": {"p50": rate, "min": rate, "count": 4},
+        "expectedVideoBps": 2500000,
         "tracksOffRate": off_rate,
         "server": {"cpuPercentAvg": cpu + 5, "packetsOutPerSecond": pps - 100, "rssMaxMb": rss},
         "steady": {"seconds": 7.0, "serverCpuPercent": cpu, "packetsOutPerSecond": pps},
@@ -69,6 +70,10 @@ class Verdict(unittest.TestCase):
         self.assertEqual(cols[15], "0")
         self.assertAlmostEqual(float(cols[16]), 0.5)
         self.assertEqual(cols[17], "12")
+        # Video expected but nothing measured: no evidence of equal media.
+        unmeasured = report()
+        unmeasured["videoRateRatio"]["count"] = 0
+        self.assertTrue(verdict(report(), unmeasured)[1].startswith("stop no video rate measured"))
         # CPU still comes first.
         self.assertTrue(verdict(report(cpu=95), report(off_rate=3))[1].startswith("stop server CPU"))
 

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/client/sim_subscriber.hpp"
+
 namespace sfu::load {
 namespace {
 
@@ -61,6 +63,25 @@ TEST(Report, CheckNeedsEveryTrack) {
   EXPECT_EQ(r.tracks_expected, 4u);
   EXPECT_EQ(r.tracks_received, 0u);  // no media thread: nothing received
   EXPECT_NE(check_failures(r).find("tracks received 0 of 4"), std::string::npos);
+}
+
+TEST(Report, TrackStateNeedsAFrameAndNoSecondOfSilence) {
+  client::SubscriberStreamStats v;
+  v.kind = server::media::MediaKind::video;
+  v.packets = 500;  // packets but no complete frame
+  EXPECT_EQ(track_state(v), TrackState::missing);
+  v.frames_completed = 90;
+  v.longest_silence = milliseconds(400);
+  EXPECT_EQ(track_state(v), TrackState::received);
+  v.longest_silence = milliseconds(1000);
+  EXPECT_EQ(track_state(v), TrackState::stalled);
+  client::SubscriberStreamStats a;
+  a.kind = server::media::MediaKind::audio;
+  EXPECT_EQ(track_state(a), TrackState::missing);
+  a.packets = 1;
+  EXPECT_EQ(track_state(a), TrackState::received);
+  a.longest_silence = seconds(3);
+  EXPECT_EQ(track_state(a), TrackState::stalled);
 }
 
 // A track that went silent for a second or more is not received (the

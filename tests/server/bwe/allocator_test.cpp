@@ -84,6 +84,14 @@ TEST(Allocator, TheFirstVideoKeepsItsBaseLayerBeyondTheEstimate) {
   silent.bitrate_bps = {};
   r = allocate(a, 30'000, {silent, camera(1), camera(2)});
   EXPECT_EQ(layers(r), (std::vector<Layers>{{-1, -1}, {0, 0}, {-1, -1}}));
+  // Only a cheap base layer: one 2.5 Mbit/s layer (no simulcast) stays
+  // paused on a 60 kbit/s estimate; at 1.5 Mbit/s (twice that covers it) it goes.
+  AllocationInput single = camera(0);
+  single.bitrate_bps = {{{2'500'000, 2'500'000, 2'500'000}, {}, {}}};
+  r = allocate(a, 60'000, {single, audio()});
+  EXPECT_EQ(layers(r), (std::vector<Layers>{{-1, -1}, {0, 0}}));
+  r = allocate(a, 1'500'000, {single, audio()});
+  EXPECT_EQ(layers(r), (std::vector<Layers>{{0, 0}, {0, 0}}));
   // Within the estimate the usual rules apply: it goes up like any other.
   r = allocate(a, 2'000'000, {camera(0), audio()});
   EXPECT_GT(r[0].spatial, 0);
