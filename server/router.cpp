@@ -386,7 +386,9 @@ size_t Router::handle_nack(Consumer& c, Instant now, uint16_t out_seq, int16_t p
 // buffers (nothing forwarded for a second: exactly when the estimate is too
 // low to forward anything), with padding-only RTX packets.
 void Router::drive_probes(RouterTransport& t, Instant now) {
-  if (!t.estimator) return;
+  // Not before the transport can send: initial probing starts at the first
+  // poll, and its clusters expire 1 s after they are made.
+  if (!t.estimator || !t.sender || !t.sender->connected()) return;
   while (auto probe = t.estimator->poll_probe(now)) {
     Consumer* carrier = nullptr;
     for (auto cid : t.consumers) {

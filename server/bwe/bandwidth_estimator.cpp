@@ -72,7 +72,12 @@ std::optional<ProbeRequest> ProbeController::poll(Instant now) {
     c = active();
   }
   if (!c) return std::nullopt;
-  if (!c->start) c->start = now;
+  // Its clock starts with its first packet (on_sent), not with this poll:
+  // a transport that could not send yet (not connected) would otherwise
+  // owe the whole cluster at once when it can, a burst that measures
+  // nothing (send interval 0; seen on a 150 kbit/s link, whose estimate
+  // then stayed at the unchecked start value).
+  if (!c->start) return ProbeRequest{c->id, c->target_bps, 1};
   // Integer µs arithmetic, so that poll_timeout()'s instant is never a hair
   // early: bytes allowed so far = target · elapsed / 8.
   const uint64_t elapsed_us = uint64_t(std::max<int64_t>(0, to_micros(now) - to_micros(*c->start)));
@@ -105,9 +110,10 @@ bool ProbeController::busy(Instant now) const {
   return false;
 }
 
-void ProbeController::on_sent(int16_t cluster_id, size_t bytes) {
+void ProbeController::on_sent(Instant now, int16_t cluster_id, size_t bytes) {
   Cluster* c = find(cluster_id);
   if (!c || !c->sending) return;
+  if (!c->start) c->start = now;
   c->sent_bytes += bytes;
   ++c->sent_packets;
   if (c->sent_bytes >= c->min_bytes && c->sent_packets >= kMinPackets) c->sending = false;
@@ -192,7 +198,7 @@ uint16_t BandwidthEstimator::on_packet_sent(Instant send_time, size_t size, Pack
   // pacer does): the cluster measures everything that crossed the link, and
   // its padding only makes up the difference to the target rate.
   if (flags.probe_cluster == kNotProbe) flags.probe_cluster = probes_.sending_cluster().value_or(kNotProbe);
-  if (flags.probe_cluster != kNotProbe) probes_.on_sent(flags.probe_cluster, size);
+  if (flags.probe_cluster != kNotProbe) probes_.on_sent(send_time, flags.probe_cluster, size);
   return history_.on_packet_sent(send_time, size, flags);
 }
 

@@ -101,12 +101,13 @@ class ProbeController {
   // A cluster was created less than kMaxWait ago (being sent, or its result
   // awaited).
   bool busy(Instant now) const;
-  // The cluster being sent (started by poll(), not yet complete), if any.
+  // The cluster being sent (its first packet sent, not yet complete), if any.
   std::optional<int16_t> sending_cluster() const;
 
-  // A packet of `bytes` was sent for cluster `cluster_id` (unknown ids and
-  // finished clusters are ignored); completes it at 15 ms' worth and 5 packets.
-  void on_sent(int16_t cluster_id, size_t bytes);
+  // A packet of `bytes` was sent at `now` for cluster `cluster_id` (unknown
+  // ids and finished clusters are ignored). The first one starts the
+  // cluster's clock; 15 ms' worth and 5 packets complete it.
+  void on_sent(Instant now, int16_t cluster_id, size_t bytes);
   // An acknowledged packet of a cluster (r.probe_cluster), from feedback.
   void on_result(const PacketResult& r);
   // The best valid result among clusters that got results since the last

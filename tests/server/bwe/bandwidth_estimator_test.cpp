@@ -150,18 +150,43 @@ TEST(BandwidthEstimatorProbe, ClusterIsPacedAtItsTarget) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->cluster_id, id);
   EXPECT_EQ(r->target_bps, 960'000u);
-  pc.on_sent(id, 1200);
+  pc.on_sent(kT0, id, 1200);
   EXPECT_FALSE(pc.poll(kT0));
   EXPECT_EQ(*pc.poll_timeout(), kT0 + milliseconds(10));
   EXPECT_FALSE(pc.poll(kT0 + milliseconds(9)));
   r = pc.poll(kT0 + milliseconds(10));
   ASSERT_TRUE(r);
   // 5 packets and 15 ms at least, then the cluster is done.
-  for (int i = 0; i < 4; ++i) pc.on_sent(id, 1200);
+  for (int i = 0; i < 4; ++i) pc.on_sent(kT0 + milliseconds(10), id, 1200);
   EXPECT_FALSE(pc.poll(kT0 + milliseconds(100)));
   EXPECT_FALSE(pc.poll_timeout());
   EXPECT_TRUE(pc.busy(kT0 + milliseconds(100)));   // awaiting its result
   EXPECT_FALSE(pc.busy(kT0 + milliseconds(1001)));
+}
+
+// A cluster polled while nothing could be sent (the transport not yet
+// connected) starts when its first packet goes out: it is then paced from
+// there, not owed in one burst for the time it waited. A burst has no send
+// interval and measures nothing, so a slow link kept the unchecked start
+// estimate (the 150 kbit/s subscriber of the router simulations).
+TEST(BandwidthEstimatorProbe, ClusterStartsAtItsFirstPacketNotAtItsFirstPoll) {
+  ProbeController pc(20'000'000);
+  const int16_t id = pc.add_cluster(kT0, 960'000);
+  for (int ms = 0; ms < 200; ms += 10) {  // polled, nothing sent
+    const auto r = pc.poll(kT0 + milliseconds(ms));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->bytes, 1u);
+  }
+  EXPECT_FALSE(pc.sending_cluster());
+  EXPECT_EQ(*pc.poll_timeout(), Instant{});
+  const Instant sent = kT0 + milliseconds(200);
+  pc.on_sent(sent, id, 1200);
+  EXPECT_EQ(pc.sending_cluster(), id);
+  EXPECT_FALSE(pc.poll(sent));
+  EXPECT_FALSE(pc.poll(sent + milliseconds(9)));
+  const auto r = pc.poll(sent + milliseconds(20));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->bytes, 1200u);  // 20 ms at 120 kB/s, less the first packet
 }
 
 PacketResult probe_packet(int16_t id, int64_t send_ms, int64_t arrival_ms) {
@@ -218,7 +243,7 @@ TEST(BandwidthEstimatorProbe, ExponentialProbingContinuesOnGoodResults) {
   EXPECT_EQ(res->bps, 1'800'000u);
   // Drain clusters 0 and 1; the next one is the 3.6 Mbit/s continuation.
   for (int16_t id : {0, 1}) {
-    for (int i = 0; i < 5; ++i) pc.on_sent(id, 1200);
+    for (int i = 0; i < 5; ++i) pc.on_sent(kT0 + milliseconds(100), id, 1200);
   }
   const auto next = pc.poll(kT0 + milliseconds(100));
   ASSERT_TRUE(next);
