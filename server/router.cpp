@@ -124,13 +124,22 @@ bool Router::add_consumer(const ConsumerSpec& spec) {
   return true;
 }
 
-// A consumer that can send for the first time (created on a connected
-// transport, or its transport just connected): its key frame is asked for
-// now, not at the next tick (coalesced per layer with other requests).
-void Router::request_first_keyframe(Consumer& c, Instant now) {
+// The key frames a consumer's forwarder asks for: when its transport
+// connects (asked for now, not at the next tick) and at each tick (start
+// on a connected transport, layer switches, resumes, its retries), coalesced
+// per layer by the producer's KeyframeRequester.
+void Router::request_forwarder_keyframes(Consumer& c, Instant now) {
+  auto layer = c.forwarder().poll_keyframe_request(now);
+  if (!layer) return;  // the common case, every tick: no lookup
   auto prod = producers_.find(c.producer());
   if (prod == producers_.end()) return;
-  while (auto layer = c.forwarder().poll_keyframe_request(now)) request_keyframe(*prod->second, *layer, now);
+  // Nothing ever forwarded: a new viewer with nothing to show, so its
+  // request is a first one (KeyframeRequester::request_first). Restarts
+  // after a pause (the allocation's or the client's) are repeats, so a
+  // subscriber whose downlink keeps pausing it cannot make the publisher
+  // send key frames faster than the per-layer limit.
+  const bool first = c.forwarder().stats().forwarded == 0;
+  for (; layer; layer = c.forwarder().poll_keyframe_request(now)) request_keyframe(*prod->second, *layer, now, first);
 }
 
 void Router::close_consumer(ConsumerId id) {
@@ -199,7 +208,7 @@ void Router::on_transport_event(TransportId id, Instant now, const TransportEven
     consumer.set_ready(ready);
     auto p = producers_.find(consumer.producer());
     consumer.update_forwarding(p != producers_.end() && p->second->paused());
-    if (ready) request_first_keyframe(consumer, now);
+    if (ready) request_forwarder_keyframes(consumer, now);
   }
   sink_(TransportStateEvent{id, event.state});
 }
@@ -280,11 +289,13 @@ void Router::send_rtcp(TransportId tid, Bytes plain) {
 }
 
 // A consumer wants a keyframe of `layer`: coalesced and rate-limited per
-// layer by its KeyframeRequester (at most one PLI/FIR per 500 ms).
-void Router::request_keyframe(Producer& p, int layer, Instant now) {
+// layer by its KeyframeRequester (a new consumer's first request at once,
+// repeats at most once per 500 ms).
+void Router::request_keyframe(Producer& p, int layer, Instant now, bool first) {
   if (layer < 0 || layer >= p.layer_count()) return;
   ProducerLayer& l = p.layer(layer);
-  if (l.ssrc && l.keyframes.request(now)) send_keyframe_request(p, l);
+  const bool go = l.ssrc && (first ? l.keyframes.request_first(now) : l.keyframes.request(now));
+  if (go) send_keyframe_request(p, l);
 }
 
 void Router::send_keyframe_request(Producer& p, ProducerLayer& l) {
@@ -443,10 +454,7 @@ void Router::on_tick(Instant now) {
   // the layer the allocation chose (a layer the publisher sends), not to
   // the preferred one it may have stopped sending.
   for (auto& [cid, c] : consumers_) {
-    while (auto layer = c->forwarder().poll_keyframe_request(now)) {
-      auto prod = producers_.find(c->producer());
-      if (prod != producers_.end()) request_keyframe(*prod->second, *layer, now);
-    }
+    request_forwarder_keyframes(*c, now);
     while (auto ev = c->forwarder().poll_event()) {
       ++counters_.layer_changes;
       sink_(ConsumerLayersEvent{cid, ev->spatial, ev->temporal});

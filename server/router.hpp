@@ -112,8 +112,10 @@ class Router {
   void forward(Producer& p, int layer, Instant now, const rtp::RtpView& view, const media::PacketMeta& meta);
   void drive_probes(RouterTransport& t, Instant now);
   size_t handle_nack(Consumer& c, Instant now, uint16_t out_seq, int16_t probe_cluster = bwe::kNotProbe);
-  void request_keyframe(Producer& p, int layer, Instant now);
-  void request_first_keyframe(Consumer& c, Instant now);
+  // `first`: a consumer with nothing forwarded yet (KeyframeRequester::request_first).
+  void request_keyframe(Producer& p, int layer, Instant now, bool first = false);
+  // The key frames a consumer's forwarder asks for (start, switch, resume).
+  void request_forwarder_keyframes(Consumer& c, Instant now);
   void send_keyframe_request(Producer& p, ProducerLayer& l);
   void send_rtcp(TransportId tid, Bytes plain);
   void send_reports(TransportId tid, RouterTransport& t, Instant now);

@@ -83,6 +83,7 @@ struct SimSubscriber::Stream {
 
   // Liveness: arrivals of new media packets (not RTX, not duplicates).
   std::optional<Instant> first_media_at, last_media_at;
+  std::optional<Instant> first_frame_at;  // video: the first complete frame
   Duration longest_silence{};
   RateWindow rate;  // every packet's bytes (RTX included), by second
 
@@ -242,6 +243,7 @@ void SimSubscriber::track_frame(Instant now, Stream& st, const MediaPacket& m) {
   if (f.done || ++f.received < f.expected) return;
   f.done = true;
   ++st.frames_completed;
+  if (!st.first_frame_at) st.first_frame_at = now;
   if (!f.keyframe) return;
   ++st.keyframes;
   st.waiting_keyframe = false;
@@ -477,6 +479,7 @@ std::optional<SubscriberStreamStats> SimSubscriber::stream_stats(uint32_t ssrc, 
   s.jitter_ms = st.receive.jitter_ms();
   s.valid = !st.validator || st.validator->ok();
   s.first_media_at = st.first_media_at;
+  s.first_frame_at = st.first_frame_at;
   if (st.last_media_at) s.longest_silence = std::max(st.longest_silence, std::max(Duration{}, now - *st.last_media_at));
   return s;
 }

@@ -104,6 +104,8 @@ struct SubscriberStreamStats {
   // shows the time since its last packet).
   std::optional<Instant> first_media_at;
   Duration longest_silence{};
+  // Video: when the first frame was complete (join -> first frame).
+  std::optional<Instant> first_frame_at;
 };
 
 struct SubscriberCounters {

@@ -200,10 +200,11 @@ void PeerConnection::check_first_frame(Instant now) {
   for (size_t i = 0; i < subscriber_->stream_count(); ++i) {
     auto st = subscriber_->stream_stats(subscriber_->stream_ssrc(i), now);
     if (!st) continue;
-    const bool got = st->kind == server::media::MediaKind::video ? st->frames_completed > 0
-                                                                 : !has_video && st->packets > 0;
+    const bool video = st->kind == server::media::MediaKind::video;
+    const bool got = video ? st->first_frame_at.has_value() : !has_video && st->packets > 0;
     if (got) {
-      first_frame_at_ = now;
+      // The frame's own completion time, not this periodic check's.
+      first_frame_at_ = video ? *st->first_frame_at : now;
       next_first_frame_check_.reset();
       return;
     }

@@ -9,30 +9,56 @@ namespace sfu::server::media {
 
 bool KeyframeRequester::request(Instant now) {
   ++requests_;
-  if (interval_elapsed(now)) {
+  if (elapsed(now, config_.min_interval)) {
     mark_sent(now);
     return true;
   }
-  pending_ = true;  // coalesced with any request already waiting
+  defer(config_.min_interval);  // coalesced with any request already waiting
   return false;
+}
+
+bool KeyframeRequester::request_first(Instant now) {
+  ++requests_;
+  if (unanswered_ && !elapsed(now, config_.min_interval)) {
+    // The key frame asked for is on its way: it serves this consumer too.
+    // Should it never come, ask again when a repeat may go.
+    defer(config_.min_interval);
+    return false;
+  }
+  if (elapsed(now, config_.first_interval)) {
+    mark_sent(now);
+    return true;
+  }
+  defer(config_.first_interval);
+  return false;
+}
+
+void KeyframeRequester::defer(Duration interval) {
+  const Instant due = last_sent_ ? *last_sent_ + interval : Instant{};
+  if (!pending_ || due < due_) due_ = due;
+  pending_ = true;
 }
 
 std::optional<Instant> KeyframeRequester::poll_timeout() const {
   if (!pending_) return std::nullopt;
-  return last_sent_ ? *last_sent_ + config_.min_interval : Instant{};
+  return due_;
 }
 
 bool KeyframeRequester::poll_due(Instant now) {
-  if (!pending_ || !interval_elapsed(now)) return false;
+  if (!pending_ || now < due_) return false;
   mark_sent(now);
   return true;
 }
 
-void KeyframeRequester::on_keyframe(Instant /*now*/) { pending_ = false; }
+void KeyframeRequester::on_keyframe(Instant /*now*/) {
+  pending_ = false;
+  unanswered_ = false;
+}
 
 void KeyframeRequester::mark_sent(Instant now) {
   last_sent_ = now;
   pending_ = false;
+  unanswered_ = true;
   ++sent_;
   ++fir_seq_nr_;  // RFC 5104 §4.3.1.2: a new command, not a repetition
 }

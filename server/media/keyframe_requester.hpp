@@ -1,13 +1,23 @@
 // Coalesces keyframe requests for one upstream stream (one simulcast layer of
 // one publisher). Many subscribers may ask for a keyframe of the same layer
-// at once (joins, layer switches, their own PLIs); the publisher gets at
-// most one request per min_interval (500 ms by default: "at most one per
-// layer per 500 ms"). A request inside the interval is remembered and sent
-// when the interval ends, unless a keyframe arrives first.
+// at once (joins, layer switches, their own PLIs); the publisher gets one
+// request for all of them.
 //
-//   consumer asks ──► request(now) ──► true: send write_request(...) now
-//   timer         ──► poll_timeout() / poll_due(now) ──► true: send now
-//   keyframe seen ──► on_keyframe(now): nothing left pending
+// Two kinds of request:
+// - a new consumer's first one (it has nothing to decode yet: start,
+//   resume): sent at once, unless a request already sent is still
+//   unanswered (the key frame on its way serves this consumer too) or one
+//   went out less than first_interval (100 ms) ago. A join storm thus
+//   costs the publisher at most one key frame per first_interval, and a
+//   viewer waits for at most that plus the key frame's trip.
+// - a repeat (a subscriber's own PLI/FIR, a layer switch, loss): at most
+//   one per min_interval (500 ms).
+// A request that may not go out yet is remembered and sent when its
+// interval ends, unless a keyframe arrives first.
+//
+//   consumer asks ──► request_first(now) / request(now) ──► true: send write_request(...) now
+//   timer         ──► poll_timeout() / poll_due(now)    ──► true: send now
+//   keyframe seen ──► on_keyframe(now): nothing left pending or unanswered
 //
 // The request is a PLI (RFC 4585 §6.3.1) unless the publisher negotiated
 // only "ccm fir" (RFC 5104 §7.1), in which case it is a FIR (§4.3.1) with
@@ -26,7 +36,8 @@
 namespace sfu::server::media {
 
 struct KeyframeRequesterConfig {
-  Duration min_interval = milliseconds(500);  // between two requests sent upstream
+  Duration min_interval = milliseconds(500);    // before a repeat request goes upstream
+  Duration first_interval = milliseconds(100);  // before a new consumer's request goes upstream
   bool fir_only = false;                      // the stream negotiated ccm fir but not nack pli
 };
 
@@ -34,10 +45,12 @@ class KeyframeRequester {
  public:
   explicit KeyframeRequester(KeyframeRequesterConfig config = {}) : config_(config) {}
 
-  // A consumer wants a keyframe at `now`. Returns true when a request should
-  // be sent upstream now (write_request); otherwise the request is kept
-  // pending and poll_due() will say when to send it.
+  // A consumer wants a keyframe at `now` (a repeat). Returns true when a
+  // request should be sent upstream now (write_request); otherwise the
+  // request is kept pending and poll_due() will say when to send it.
   bool request(Instant now);
+  // A new consumer's first request: the same, with the rules above.
+  bool request_first(Instant now);
 
   // When the pending request becomes due, or nullopt if none is pending.
   std::optional<Instant> poll_timeout() const;
@@ -46,10 +59,13 @@ class KeyframeRequester {
   bool poll_due(Instant now);
 
   // A keyframe (its first packet) arrived from the publisher: a pending
-  // request is satisfied and dropped. Does not reset the rate limit.
+  // request is satisfied and dropped, and the last one sent is answered.
+  // Does not reset the rate limit.
   void on_keyframe(Instant now);
 
   bool pending() const { return pending_; }
+  // A request went out and no keyframe has arrived since.
+  bool unanswered() const { return unanswered_; }
 
   // Writes the request for this stream, PLI or FIR by config.fir_only.
   // Returns the bytes written, 0 when out is too small.
@@ -74,12 +90,17 @@ class KeyframeRequester {
   uint64_t sent() const { return sent_; }
 
  private:
-  bool interval_elapsed(Instant now) const { return !last_sent_ || now - *last_sent_ >= config_.min_interval; }
+  bool elapsed(Instant now, Duration interval) const { return !last_sent_ || now - *last_sent_ >= interval; }
+  // Keeps the request for later: due when `interval` after the last one
+  // sent has passed (the earlier of two pending dues).
+  void defer(Duration interval);
   void mark_sent(Instant now);
 
   KeyframeRequesterConfig config_;
   std::optional<Instant> last_sent_;
   bool pending_ = false;
+  Instant due_{};  // when pending_
+  bool unanswered_ = false;
   uint8_t fir_seq_nr_ = 0;
   uint64_t requests_ = 0;
   uint64_t sent_ = 0;

@@ -65,6 +65,7 @@ export class SfuClient extends EventTarget {
     const params = { room: this.room, autoSubscribe: this.autoSubscribe };
     if (this.name) params.name = this.name;
     if (this.token) params.token = this.token;
+    this.joinSentAt = performance.now();  // for join -> first frame measurements
     const result = await this.request('join', params);
     this.peerId = result.peerId;
     for (const p of result.peers) this.peers.set(p.peerId, p);

@@ -219,6 +219,65 @@ TEST(RouterSim, LateSubscriberOfAPublisherWithoutItsTopLayerDecodesAtOnce) {
   EXPECT_EQ(room.layer(sub.video), 1);
 }
 
+// Issue 18: "a new consumer's first keyframe request goes out at once".
+// Viewers joining 150 ms apart each decode within a round trip and a frame
+// or two of connecting; before, the second and third waited for the 500 ms
+// per-layer limit of the first one's request. Viewers back to back share
+// key frames: fewer requests reach the publisher than there are viewers.
+TEST(RouterSim, ViewersJoiningOneAfterAnotherEachDecodeAtOnce) {
+  RouterRoom room;
+  room.add_publisher({kLayerBps[0], kLayerBps[1], kLayerBps[2]}, 3, /*keyframe_interval=*/seconds(60));
+  room.start();
+  room.world.run_for(seconds(3));  // the publisher's first key frames are long gone
+  const auto& pub = room.publisher->pub;
+  auto requests = [&] {
+    uint64_t n = 0;
+    for (size_t l = 0; l < 3; ++l) n += pub.layer_stats(l).plis + pub.layer_stats(l).firs;
+    return n;
+  };
+  for (int k = 0; k < 3; ++k) {
+    auto& sub = room.add_subscriber(0);
+    const auto first = room.run_until_true(milliseconds(150), [&] { return room.video_stats(sub).frames_completed > 0; },
+                                           milliseconds(5));
+    ASSERT_TRUE(first.has_value()) << "viewer " << k << ": no video frame within 150 ms of its join";
+    std::printf("viewer %d joined 150 ms after the last: first frame after %.0f ms\n", k, ms(*first));
+    EXPECT_LT(*first, milliseconds(100)) << "viewer " << k;
+    room.world.run_for(milliseconds(150) - *first);
+  }
+  room.world.run_for(seconds(1));
+  // Eight viewers back to back (each one is added as soon as the one before
+  // is connected: ~70 ms apart). Each asks again and again while it waits
+  // (its start, then each layer it climbs to); the publisher gets a
+  // newcomer's request per layer at most every 100 ms, a repeat at most
+  // every 500 ms, so some newcomers wait a little for a shared key frame.
+  const uint64_t before = requests();
+  const Instant storm_start = room.world.now;
+  std::vector<std::pair<SubscriberHandle*, Instant>> storm;
+  for (int k = 0; k < 8; ++k) {
+    storm.emplace_back(&room.add_subscriber(0), room.world.now);
+    room.world.run_for(milliseconds(5));
+  }
+  const auto all = room.run_until_true(
+      milliseconds(500),
+      [&] {
+        return std::all_of(storm.begin(), storm.end(),
+                           [&](const auto& v) { return room.video_stats(*v.first).first_frame_at.has_value(); });
+      },
+      milliseconds(5));
+  ASSERT_TRUE(all.has_value()) << "a viewer without a video frame 500 ms after the last one joined";
+  const Duration span = room.world.now - storm_start;
+  const uint64_t storm_requests = requests() - before;
+  Duration worst{};
+  for (const auto& [sub, connected] : storm) worst = std::max(worst, *room.video_stats(*sub).first_frame_at - connected);
+  std::printf("8 viewers back to back over %.0f ms: slowest first frame %.0f ms after its connection, %llu key frame "
+              "requests upstream\n",
+              ms(span), ms(worst), (unsigned long long)storm_requests);
+  EXPECT_LE(worst, milliseconds(200));
+  EXPECT_GE(storm_requests, 1u);
+  EXPECT_LE(storm_requests, 3 * (1 + uint64_t(span / milliseconds(100))));
+  EXPECT_LT(storm_requests, storm.size()) << "no newcomer shared a key frame";
+}
+
 // Issue: "when a cap drops mid-stream the layer goes down within 2 s".
 TEST(RouterSim, LayerGoesDownWithin2sWhenTheCapDrops) {
   Room3 room;

@@ -1,6 +1,8 @@
-// Coalescing keyframe requests upstream: at most one PLI/FIR per layer per
-// 500 ms, a pending request sent when the interval ends, none once a
-// keyframe has arrived; PLI (RFC 4585 §6.3.1) and FIR (RFC 5104 §4.3.1) bytes.
+// Coalescing keyframe requests upstream: repeats at most once per layer per
+// 500 ms, a new consumer's first request at once unless one is unanswered
+// or went out under 100 ms ago, a pending request sent when its interval
+// ends, none once a keyframe has arrived; PLI (RFC 4585 §6.3.1) and FIR
+// (RFC 5104 §4.3.1) bytes.
 #include "server/media/keyframe_requester.hpp"
 
 #include <gtest/gtest.h>
@@ -66,11 +68,57 @@ TEST(KeyframeRequesterTest, KeyframeDoesNotLiftRateLimit) {
 }
 
 TEST(KeyframeRequesterTest, CustomInterval) {
-  KeyframeRequester k({milliseconds(100), false});
+  KeyframeRequester k({.min_interval = milliseconds(100)});
   EXPECT_TRUE(k.request(at_ms(0)));
   EXPECT_FALSE(k.request(at_ms(50)));
   EXPECT_EQ(k.poll_timeout(), at_ms(100));
   EXPECT_TRUE(k.poll_due(at_ms(130)));  // a late timer still sends
+}
+
+TEST(KeyframeRequesterTest, ANewConsumersFirstRequestGoesOutAtOnceAfterTheLastKeyframe) {
+  KeyframeRequester k;
+  EXPECT_TRUE(k.request_first(at_ms(0)));
+  k.on_keyframe(at_ms(40));
+  // A repeat would wait for 500 ms; a newcomer does not.
+  EXPECT_TRUE(k.request_first(at_ms(150)));
+  EXPECT_EQ(k.sent(), 2u);
+}
+
+TEST(KeyframeRequesterTest, NewcomersWhileAKeyframeIsOnItsWayShareIt) {
+  KeyframeRequester k;
+  EXPECT_TRUE(k.request_first(at_ms(0)));
+  for (int i = 1; i <= 5; ++i) EXPECT_FALSE(k.request_first(at_ms(10 * i)));  // a join storm
+  EXPECT_TRUE(k.unanswered());
+  k.on_keyframe(at_ms(60));  // the one key frame serves all six
+  EXPECT_FALSE(k.pending());
+  EXPECT_FALSE(k.poll_due(at_ms(1000)));
+  EXPECT_EQ(k.requests(), 6u);
+  EXPECT_EQ(k.sent(), 1u);
+}
+
+TEST(KeyframeRequesterTest, AnUnansweredRequestIsRepeatedWhenARepeatMayGo) {
+  KeyframeRequester k;
+  EXPECT_TRUE(k.request_first(at_ms(0)));
+  EXPECT_FALSE(k.request_first(at_ms(200)));  // still unanswered: wait for it
+  EXPECT_EQ(k.poll_timeout(), at_ms(500));
+  EXPECT_TRUE(k.poll_due(at_ms(500)));  // the publisher never answered: ask again
+  EXPECT_EQ(k.sent(), 2u);
+}
+
+TEST(KeyframeRequesterTest, FirstRequestsAreSpacedByTheFirstInterval) {
+  KeyframeRequester k;
+  EXPECT_TRUE(k.request_first(at_ms(0)));
+  k.on_keyframe(at_ms(30));
+  EXPECT_FALSE(k.request_first(at_ms(60)));  // answered, but the last went out 60 ms ago
+  EXPECT_EQ(k.poll_timeout(), at_ms(100));
+  EXPECT_FALSE(k.request(at_ms(70)));  // a repeat meanwhile does not push the due time back
+  EXPECT_EQ(k.poll_timeout(), at_ms(100));
+  EXPECT_TRUE(k.poll_due(at_ms(100)));
+  EXPECT_FALSE(k.pending());
+  // A repeat after a first request keeps the 500 ms rule.
+  EXPECT_FALSE(k.request(at_ms(150)));
+  EXPECT_EQ(k.poll_timeout(), at_ms(600));
+  EXPECT_EQ(k.sent(), 2u);
 }
 
 TEST(KeyframeRequesterTest, WritesPliRfc4585Section631) {
@@ -87,7 +135,7 @@ TEST(KeyframeRequesterTest, WritesPliRfc4585Section631) {
 }
 
 TEST(KeyframeRequesterTest, WritesFirRfc5104Section431WhenOnlyFirNegotiated) {
-  KeyframeRequester k({milliseconds(500), true});
+  KeyframeRequester k({.min_interval = milliseconds(500), .fir_only = true});
   std::array<uint8_t, 32> buf{};
   ASSERT_TRUE(k.request(at_ms(0)));
   ASSERT_EQ(k.write_request(buf, 0x11223344, 0xaabbccdd), 20u);
@@ -112,7 +160,7 @@ TEST(KeyframeRequesterTest, WritesFirRfc5104Section431WhenOnlyFirNegotiated) {
 }
 
 TEST(KeyframeRequesterTest, FirSequenceNumberWraps) {
-  KeyframeRequester k({milliseconds(1), true});
+  KeyframeRequester k({.min_interval = milliseconds(1), .fir_only = true});
   for (int i = 0; i < 256; ++i) ASSERT_TRUE(k.request(at_ms(i)));
   EXPECT_EQ(k.fir_seq_nr(), 0);
   ASSERT_TRUE(k.request(at_ms(256)));
