@@ -48,7 +48,7 @@ size_t write_probe(MutBytes out, const PayloadProbe& p, size_t fill) {
   return kProbeSize + fill;
 }
 
-ProbeResult read_probe(Bytes data) {
+ProbeResult read_probe(Bytes data, bool check_fill) {
   ProbeResult r;
   if (data.size() < kProbeSize || load_be16(data.data()) != kProbeMagic) return r;
   const uint8_t* b = data.data();  // size checked above
@@ -65,7 +65,7 @@ ProbeResult read_probe(Bytes data) {
     return r;
   }
   const size_t start = pattern_start(fill_seed(r.probe));
-  for (size_t off = 0; off < r.fill; off += kChunk) {
+  for (size_t off = 0; check_fill && off < r.fill; off += kChunk) {
     if (std::memcmp(b + kProbeSize + off, kPattern.data() + ((start + off) & 255), std::min(kChunk, r.fill - off)) != 0) {
       r.status = ProbeStatus::corrupt;
       return r;

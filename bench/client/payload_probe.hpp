@@ -64,8 +64,9 @@ struct ProbeResult {
 };
 
 // Reads the probe at the start of `data` (which runs to the payload's end)
-// and checks every fill byte. Pure; never reads outside `data`.
-ProbeResult read_probe(Bytes data);
+// and, with check_fill, checks every fill byte (without, status is ok as
+// soon as the probe's fields are). Pure; never reads outside `data`.
+ProbeResult read_probe(Bytes data, bool check_fill = true);
 
 // Where a synthetic payload's parts are: the VP8 descriptor and payload
 // header (video) or the Opus TOC byte (audio), then the probe.

@@ -209,31 +209,32 @@ void SimSubscriber::on_media(Instant now, Stream& st, const MediaPacket& m, size
     st.last_media_at = now;
   }
   if (st.validator) st.validator->handle_packet(now, m);
+  // Fill bytes are checked where the stream is validated; elsewhere the
+  // probe header alone gives the timing and the frame's packet count.
+  const bool check_fill = st.validator.has_value();
   if (!st.video()) {
     if (kind != server::media::ArrivalKind::duplicate && !m.retransmission) {
-      const ProbeResult p = read_probe(m.payload.size() > 1 ? m.payload.subspan(1) : Bytes{});
+      const ProbeResult p = read_probe(m.payload.size() > 1 ? m.payload.subspan(1) : Bytes{}, check_fill);
       if (p.status == ProbeStatus::ok) st.latency.record(to_micros(now) - p.probe.send_time_us);
     }
     return;
   }
-  if (st.nack) {
-    const PayloadLayout l = inspect_payload(true, m.payload);
-    st.nack->on_packet(now, m.seq, l.frame_start && l.frame.keyframe, m.retransmission);
-  }
-  if (kind != server::media::ArrivalKind::duplicate) track_frame(now, st, m);
+  const PayloadLayout l = inspect_payload(true, m.payload);  // once, for NACK and frames
+  if (st.nack) st.nack->on_packet(now, m.seq, l.frame_start && l.frame.keyframe, m.retransmission);
+  if (kind != server::media::ArrivalKind::duplicate) track_frame(now, st, m, l);
 }
 
 // Frame assembly by picture id, counting packets against the probe's
 // packet count: a frame is complete (decodable, as far as loss goes) when
 // all its packets are in.
-void SimSubscriber::track_frame(Instant now, Stream& st, const MediaPacket& m) {
-  const PayloadLayout l = inspect_payload(true, m.payload);
+void SimSubscriber::track_frame(Instant now, Stream& st, const MediaPacket& m, const PayloadLayout& l) {
   if (!l.parsed || !l.vp8.has_picture_id) return;
   if (l.frame_start && l.frame.has_dimensions) {
     st.width = l.frame.width;
     st.height = l.frame.height;
   }
-  const ProbeResult p = read_probe(l.probe_offset <= m.payload.size() ? m.payload.subspan(l.probe_offset) : Bytes{});
+  const ProbeResult p = read_probe(l.probe_offset <= m.payload.size() ? m.payload.subspan(l.probe_offset) : Bytes{},
+                                   st.validator.has_value());
   if (p.status != ProbeStatus::ok) return;
   if (!m.retransmission) st.latency.record(to_micros(now) - p.probe.send_time_us);
   Stream::FrameSlot& f = st.frames[l.vp8.picture_id % kFrameSlots];

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "bench/client/latency_histogram.hpp"
+#include "bench/client/payload_probe.hpp"
 #include "bench/client/rate_window.hpp"
 #include "bench/client/stream_validator.hpp"
 #include "common/bytes.hpp"
@@ -188,7 +189,7 @@ class SimSubscriber {
   const IndexEntry* lookup(uint32_t ssrc) const;
   void record_arrival(Instant now, const rtp::RtpView& view);
   void on_media(Instant now, Stream& st, const MediaPacket& m, size_t size);
-  void track_frame(Instant now, Stream& st, const MediaPacket& m);
+  void track_frame(Instant now, Stream& st, const MediaPacket& m, const PayloadLayout& l);
   void update_keyframe_requests(Instant now);
   void append_reports(rtp::rtcp::CompoundBuilder& b, Instant now);
   void append_plis(rtp::rtcp::CompoundBuilder& b, Instant now);

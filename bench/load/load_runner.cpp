@@ -64,7 +64,8 @@ LoadRunner::LoadRunner(asio::io_context& io, const LoadOptions& options, Target&
       steady_timer_(io),
       rng_(std::random_device{}()) {
   dtls_context_ = dtls::Context::create(std::make_shared<dtls::Certificate>(dtls::Certificate::generate("sfu-load")));
-  for (int i = 0; i < options.threads; ++i) threads_.push_back(std::make_unique<MediaThread>(i, dtls_context_, options.bind_ip));
+  for (int i = 0; i < options.threads; ++i) threads_.push_back(std::make_unique<MediaThread>(
+        i, dtls_context_, MediaThreadSettings{options.bind_ip, options.udp_gro, options.validate_every}));
   int index = 0;
   for (int room = 0; room < options.rooms; ++room) {
     for (int k = 0; k < options.publishers + options.subscribers; ++k) {

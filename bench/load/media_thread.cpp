@@ -1,5 +1,7 @@
 #include "bench/load/media_thread.hpp"
 
+#include "bench/load/udp_gro.hpp"
+
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -16,7 +18,8 @@ namespace sfu::load {
 namespace {
 
 constexpr size_t kRecvBatch = 32;
-constexpr size_t kRecvSize = 2048;
+// A message may hold a whole GSO run (UDP GRO): up to 64 KiB.
+constexpr size_t kRecvSize = 65536;
 constexpr int kMaxEvents = 256;
 // Batches read from one socket per wake-up before the others get a turn.
 constexpr int kMaxBatchesPerSocket = 4;
@@ -31,12 +34,13 @@ struct MediaThread::RecvBuffers {
   std::array<sockaddr_storage, kRecvBatch> from{};
   std::array<iovec, kRecvBatch> iov{};
   std::array<mmsghdr, kRecvBatch> msgs{};
+  alignas(cmsghdr) std::array<std::array<uint8_t, kGroControlSize>, kRecvBatch> control{};
 };
 
-MediaThread::MediaThread(int index, std::shared_ptr<const dtls::Context> dtls_context, std::string bind_ip)
+MediaThread::MediaThread(int index, std::shared_ptr<const dtls::Context> dtls_context, MediaThreadSettings settings)
     : index_(index),
       dtls_context_(std::move(dtls_context)),
-      bind_ip_(std::move(bind_ip)),
+      settings_(std::move(settings)),
       recv_(std::make_unique<RecvBuffers>()) {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -96,7 +100,7 @@ PeerConnection* MediaThread::add_pc(PcKind kind, int participant, const ice::Ice
   auto pc = std::make_unique<PeerConnection>(kind, participant, ice, dtls_context_, ++seed_ * 0x9E3779B97F4A7C15ull,
                                              joined);
   if (!socket.is_open()) {
-    auto opened = UdpSocket::open(bind_ip_);
+    auto opened = UdpSocket::open(settings_.bind_ip);
     if (!opened) {
       std::fprintf(stderr, "sfu-load: media thread %d, participant %d: %s\n", index_, participant,
                    opened.error().c_str());
@@ -106,6 +110,7 @@ PeerConnection* MediaThread::add_pc(PcKind kind, int participant, const ice::Ice
     socket = std::move(*opened);
   }
   pc->adopt_socket(std::move(socket));
+  if (settings_.udp_gro) enable_udp_gro(pc->fd());  // best effort: without it, datagrams arrive one by one
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.ptr = pc.get();
@@ -128,7 +133,10 @@ void MediaThread::apply(Instant now, ReceivePcSpec& spec) {
     receivers_by_participant_.resize(size_t(spec.participant) + 1, nullptr);
   }
   PeerConnection*& pc = receivers_by_participant_[size_t(spec.participant)];
-  if (!pc) pc = add_pc(PcKind::receive, spec.participant, spec.local_ice, spec.joined, std::move(spec.socket));
+  if (!pc) {
+    pc = add_pc(PcKind::receive, spec.participant, spec.local_ice, spec.joined, std::move(spec.socket));
+    if (pc) pc->set_full_check(spec.participant % std::max(1, settings_.validate_every) == 0);
+  }
   if (!pc) return;
   pc->update_tracks(spec.tracks, spec.transport_cc_ext_id);
   if (spec.remote) pc->set_remote(now, *spec.remote);
@@ -157,14 +165,20 @@ void MediaThread::read_socket(Instant now, PeerConnection& pc) {
       b.msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
       b.msgs[i].msg_hdr.msg_iov = &b.iov[i];
       b.msgs[i].msg_hdr.msg_iovlen = 1;
+      b.msgs[i].msg_hdr.msg_control = b.control[i].data();
+      b.msgs[i].msg_hdr.msg_controllen = b.control[i].size();
     }
     ++counters_.recv_syscalls;
     const int n = ::recvmmsg(pc.fd(), b.msgs.data(), kRecvBatch, MSG_DONTWAIT, nullptr);
     if (n <= 0) break;
-    received_ += uint64_t(n);
+    counters_.recv_messages += uint64_t(n);
     for (int i = 0; i < n; ++i) {
-      const size_t len = b.msgs[size_t(i)].msg_len;
-      pc.on_datagram(now, b.from[size_t(i)], MutBytes(b.data[size_t(i)].data(), len));
+      const mmsghdr& m = b.msgs[size_t(i)];
+      const size_t segment = gro_segment_size(m.msg_hdr);
+      const size_t count = for_each_datagram(MutBytes(b.data[size_t(i)].data(), m.msg_len), segment,
+                                             [&](MutBytes d) { pc.on_datagram(now, b.from[size_t(i)], d); });
+      received_ += count;
+      if (count > 1) ++counters_.recv_gro_messages;
     }
     if (size_t(n) < kRecvBatch) break;
   }

@@ -50,14 +50,26 @@ struct ReceivePcSpec {
 struct MediaThreadCounters {
   uint64_t loop_iterations = 0;
   uint64_t recv_syscalls = 0;
+  uint64_t recv_messages = 0;      // recvmmsg entries
+  uint64_t recv_gro_messages = 0;  // ... that held more than one datagram (UDP GRO)
   uint64_t send_syscalls = 0;
   uint64_t socket_errors = 0;  // sockets that could not be opened
 };
 
+struct MediaThreadSettings {
+  std::string bind_ip = "127.0.0.1";  // sockets are bound to bind_ip:0
+  bool udp_gro = true;                 // receive with UDP GRO where the kernel has it (udp_gro.hpp)
+  // Receivers whose participant index is a multiple of this run the full
+  // stream check (StreamValidator and every payload byte); the others
+  // authenticate, decrypt, count, repair and time every packet and read
+  // each payload's probe header only.
+  int validate_every = 1;
+};
+
 class MediaThread {
  public:
-  // Sockets are bound to bind_ip:0.
-  MediaThread(int index, std::shared_ptr<const dtls::Context> dtls_context, std::string bind_ip = "127.0.0.1");
+  explicit MediaThread(int index, std::shared_ptr<const dtls::Context> dtls_context,
+                       MediaThreadSettings settings = {});
   ~MediaThread();
   MediaThread(const MediaThread&) = delete;
   MediaThread& operator=(const MediaThread&) = delete;
@@ -90,7 +102,7 @@ class MediaThread {
   void take_commands(Instant now);
   void apply(Instant now, SendPcSpec& spec);
   void apply(Instant now, ReceivePcSpec& spec);
-  // Opens a socket on bind_ip when `socket` is not open.
+  // Opens a socket on settings_.bind_ip when `socket` is not open.
   PeerConnection* add_pc(PcKind kind, int participant, const ice::IceCredentials& ice, Instant joined,
                          UdpSocket socket);
   void read_socket(Instant now, PeerConnection& pc);
@@ -98,7 +110,7 @@ class MediaThread {
 
   int index_;
   std::shared_ptr<const dtls::Context> dtls_context_;
-  std::string bind_ip_;
+  MediaThreadSettings settings_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   std::thread thread_;

@@ -70,6 +70,8 @@ Result<LoadOptions, std::string> parse_options(const std::vector<std::string>& a
       else if (a == "--token-secret") o.token_secret = next();
       else if (a == "--room-prefix") o.room_prefix = next();
       else if (a == "--bind") o.bind_ip = next();
+      else if (a == "--no-udp-gro") o.udp_gro = false;
+      else if (a == "--validate-every") o.validate_every = to_int(a, next(), 1, 1 << 20);
       else throw BadFlag("unknown argument '" + a + "' (see --help)");
     }
   } catch (const BadFlag& e) {
@@ -113,6 +115,11 @@ they received.
                           mint a token per participant (HS256, like `sfu token`)
   --room-prefix P         room names P-0, P-1, ... (default load)
   --bind IP               local IPv4 address of the media sockets (default 127.0.0.1)
+  --no-udp-gro            receive every datagram on its own, without UDP GRO (by default a
+                          server's UDP GSO run arrives as one buffer: less kernel work per packet)
+  --validate-every N      run the full stream check (every header and payload byte) on every Nth
+                          receiver (default 1: all); the others authenticate, decrypt, count,
+                          repair and time every packet. compare.sh uses 4
   --json                  print the report as JSON instead of a table
   --check                 exit 1 unless every expected track was received with
                           no loss and no participant failed

@@ -28,6 +28,8 @@ struct LoadOptions {
   std::string token_secret;  // "KID=SECRET" or "SECRET": mint one per participant
   std::string room_prefix = "load";
   std::string bind_ip = "127.0.0.1";  // local address of every media socket
+  bool udp_gro = true;                 // receive GSO runs as one buffer (bench/load/udp_gro.hpp)
+  int validate_every = 1;              // full stream check on every Nth receiver (MediaThreadSettings)
   bool show_help = false;
 };
 

@@ -147,7 +147,7 @@ void PeerConnection::update_tracks(const std::vector<RemoteTrack>& tracks, uint8
     s.payload_type = t.payload_type;
     s.rtx_payload_type = t.rtx_payload_type;
     s.clock_rate = t.clock_rate;
-    s.validate = true;
+    s.validate = full_check_;
     subscriber_->add_stream(s);
   }
   tracks_ = tracks;

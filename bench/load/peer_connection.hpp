@@ -90,6 +90,9 @@ class PeerConnection {
   // Receive PC: the tracks of the latest offer; streams not listed any more
   // are dropped, new ones added.
   void update_tracks(const std::vector<RemoteTrack>& tracks, uint8_t transport_cc_ext_id);
+  // Whether the streams added from now on get the full check (a
+  // StreamValidator and every payload byte); true by default.
+  void set_full_check(bool on) { full_check_ = on; }
 
   // One datagram received from `from` (modified in place).
   void on_datagram(Instant now, const sockaddr_storage& from, MutBytes data);
@@ -146,6 +149,7 @@ class PeerConnection {
   bool failed_ = false;
   std::string failure_;
   PcSocketCounters sock_;
+  bool full_check_ = true;
 };
 
 }  // namespace sfu::load

@@ -78,6 +78,8 @@ ReceiveSummary summarize_receiver(const ReportInput& in, const PeerConnection& p
     r.plis_sent += st->plis_sent;
     r.rtx_received += st->rtx_packets;
     if (!st->valid) ++r.invalid_streams;
+    ++r.received_streams;
+    if (sub->validator(ssrc)) ++r.validated_streams;
     if (const auto* v = sub->validator(ssrc); v && !v->ok()) {
       for (size_t k = 0; k < size_t(client::Violation::count_); ++k) {
         const auto kind = client::Violation(k);
@@ -212,6 +214,11 @@ void add_machine(const ReportInput& in, Report& r) {
   r.self_cores = std::max(1, in.cores_used);
   r.self_cpu_percent = 100.0 * in.self_cpu_seconds / std::max(1e-3, r.duration_s);
   r.self_busiest_thread_percent = in.self_busiest_thread_percent;
+  for (const MediaThread* t : in.threads) {
+    r.recv_messages += t->counters().recv_messages;
+    r.recv_gro_messages += t->counters().recv_gro_messages;
+    for (const auto& pc : t->peer_connections()) r.recv_datagrams += pc->socket_counters().datagrams_received;
+  }
   r.void_run = r.self_cpu_percent > 70.0 * r.self_cores || r.self_busiest_thread_percent > 70.0;
 }
 
@@ -309,7 +316,8 @@ std::string format_table(const Report& r) {
                                (unsigned long long)r.plis_sent, (unsigned long long)r.rtx_received));
   std::string kinds;
   for (const auto& [kind, n] : r.violations) kinds += (kinds.empty() ? "" : ", ") + kind + " " + std::to_string(n);
-  row("stream validator", fmt("%llu invalid streams%s%s", (unsigned long long)r.invalid_streams,
+  row("stream validator", fmt("%llu invalid streams of %llu checked (of %llu)%s%s", (unsigned long long)r.invalid_streams,
+                              (unsigned long long)r.validated_streams, (unsigned long long)r.received_streams,
                               kinds.empty() ? "" : ": ", kinds.c_str()));
   for (const auto& e : r.violation_examples) row("  e.g.", e);
   row("server packets in", fmt("%.0f /s  (%.1f Mbit/s)", r.server_packets_in_per_s, r.server_mbps_in));
@@ -329,6 +337,11 @@ std::string format_table(const Report& r) {
   row("load generator CPU", fmt("%.1f %% of one core on %d cores, busiest thread %.1f %%%s", r.self_cpu_percent,
                                 r.self_cores, r.self_busiest_thread_percent,
                                 r.void_run ? "  -> VOID (over 70 %)" : ""));
+  if (r.recv_messages)
+    row("load generator receive", fmt("%llu datagrams in %llu messages (%.2f each; %llu UDP GRO runs)",
+                                      (unsigned long long)r.recv_datagrams, (unsigned long long)r.recv_messages,
+                                      double(r.recv_datagrams) / double(r.recv_messages),
+                                      (unsigned long long)r.recv_gro_messages));
   row("machine", fmt("load average %.2f on %d cores, %llu UDP receive-buffer drops (kernel, all sockets)",
                      r.load_average, r.machine_cores, (unsigned long long)r.udp_rcvbuf_drops));
   if (r.send_errors) row("send errors", fmt("%llu datagrams refused by the kernel", (unsigned long long)r.send_errors));
@@ -374,6 +387,8 @@ std::string to_json(const Report& r) {
       {"plisSent", r.plis_sent},
       {"rtxReceived", r.rtx_received},
       {"invalidStreams", r.invalid_streams},
+      {"validatedStreams", r.validated_streams},
+      {"receivedStreams", r.received_streams},
       {"violations", r.violations},
       {"violationExamples", r.violation_examples},
       {"publisherPackets", r.publisher_packets},
@@ -396,7 +411,10 @@ std::string to_json(const Report& r) {
       {"loadGenerator",
        {{"cpuPercent", r.self_cpu_percent},
         {"cores", r.self_cores},
-        {"busiestThreadPercent", r.self_busiest_thread_percent}}},
+        {"busiestThreadPercent", r.self_busiest_thread_percent},
+        {"recvMessages", r.recv_messages},
+        {"recvGroMessages", r.recv_gro_messages},
+        {"recvDatagrams", r.recv_datagrams}}},
       {"machine", {{"loadAverage", r.load_average}, {"cores", r.machine_cores}, {"udpRcvbufDrops", r.udp_rcvbuf_drops}}},
   };
   return j.dump(2) + "\n";

@@ -125,7 +125,9 @@ struct Report {
   uint64_t nacks_sent = 0;
   uint64_t plis_sent = 0;
   uint64_t rtx_received = 0;
-  uint64_t invalid_streams = 0;  // StreamValidator violations
+  uint64_t invalid_streams = 0;    // StreamValidator violations
+  uint64_t validated_streams = 0;  // streams with a StreamValidator (--validate-every)
+  uint64_t received_streams = 0;   // all the receivers' streams
   std::map<std::string, uint64_t> violations;  // by kind, over every stream
   std::vector<std::string> violation_examples;  // the first few, described
 
@@ -157,6 +159,11 @@ struct Report {
   double self_cpu_percent = 0;  // % of one core
   double self_busiest_thread_percent = 0;
   int self_cores = 1;
+  // The generator's receiving: recvmmsg entries, and those that held a
+  // whole UDP GSO run (UDP GRO), against the datagrams they carried.
+  uint64_t recv_messages = 0;
+  uint64_t recv_gro_messages = 0;
+  uint64_t recv_datagrams = 0;
   // The generator, not the server, may have been the bottleneck: its CPU
   // over 70 % of the cores it could use, or one of its threads over 70 %
   // of a core.

@@ -54,5 +54,24 @@ TEST(PayloadProbe, AnyChangedFillByteIsCorrupt) {
   EXPECT_EQ(read_probe(shifted).status, ProbeStatus::corrupt);
 }
 
+// Without the fill check (a receiver outside sfu-load's validated sample)
+// the probe's fields are still read and checked, the fill bytes are not.
+TEST(PayloadProbe, WithoutTheFillCheckOnlyTheFieldsAreRead) {
+  const size_t fill = 1000;
+  PayloadProbe p{.layer = 1, .keyframe = true, .frame_counter = 5, .send_time_us = 42, .packet_index = 0, .packet_count = 2};
+  std::vector<uint8_t> buf(kProbeSize + fill);
+  write_probe(buf, p, fill);
+  buf[kProbeSize + 500] ^= 0xff;
+  EXPECT_EQ(read_probe(buf).status, ProbeStatus::corrupt);
+  const ProbeResult r = read_probe(buf, /*check_fill=*/false);
+  EXPECT_EQ(r.status, ProbeStatus::ok);
+  EXPECT_EQ(r.probe, p);
+  EXPECT_EQ(r.fill, fill);
+  PayloadProbe bad = p;
+  bad.packet_index = 2;  // >= packet_count
+  write_probe(buf, bad, fill);
+  EXPECT_EQ(read_probe(buf, false).status, ProbeStatus::bad_fields);
+}
+
 }  // namespace
 }  // namespace sfu::client

@@ -16,12 +16,15 @@ TEST(Options, Defaults) {
   EXPECT_EQ(o->rooms, 1);
   EXPECT_TRUE(o->audio && o->video && o->simulcast);
   EXPECT_FALSE(o->json);
+  EXPECT_TRUE(o->udp_gro);
+  EXPECT_EQ(o->validate_every, 1);
 }
 
 TEST(Options, EveryFlag) {
   auto o = parse({"--url", "ws://127.0.0.1:9/ws", "--rooms", "3", "--publishers", "2", "--subscribers=10", "--no-audio",
                   "--no-simulcast", "--ramp", "5.5", "--duration", "12", "--threads", "4", "--server-pid", "77",
-                  "--json", "--check", "--token-secret", "k=s", "--room-prefix", "x", "--bind", "10.0.0.2"});
+                  "--json", "--check", "--token-secret", "k=s", "--room-prefix", "x", "--bind", "10.0.0.2",
+                  "--no-udp-gro", "--validate-every", "4"});
   ASSERT_TRUE(o.ok()) << o.error();
   EXPECT_EQ(o->url, "ws://127.0.0.1:9/ws");
   EXPECT_EQ(o->rooms, 3);
@@ -38,6 +41,8 @@ TEST(Options, EveryFlag) {
   EXPECT_EQ(o->token_secret, "k=s");
   EXPECT_EQ(o->room_prefix, "x");
   EXPECT_EQ(o->bind_ip, "10.0.0.2");
+  EXPECT_FALSE(o->udp_gro);
+  EXPECT_EQ(o->validate_every, 4);
 }
 
 TEST(Options, JanusDefaultUrl) {
@@ -56,6 +61,7 @@ TEST(Options, Refusals) {
   EXPECT_FALSE(parse({"--publishers", "0", "--subscribers", "0"}).ok());
   EXPECT_FALSE(parse({"--bogus"}).ok());
   EXPECT_FALSE(parse({"--layer", "3"}).ok());
+  EXPECT_FALSE(parse({"--validate-every", "0"}).ok());
   EXPECT_FALSE(parse({"--layer", "1", "--no-simulcast"}).ok());  // one layer only
 }
 
