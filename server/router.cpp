@@ -519,9 +519,11 @@ void Router::allocate(TransportId, RouterTransport& t, Instant now) {
     order[n] = &c;
     inputs[n++] = allocation_input(c, *prod->second, now);
   }
+  const auto last_probe = t.estimator->last_probe_result();
+  const bool climbing = last_probe && !last_probe->saturated;
   t.allocator.allocate(now, t.estimator->estimate_bps(), std::span<const bwe::AllocationInput>(inputs.data(), n),
                        std::span<bwe::AllocationResult>(results.data(), n), std::nullopt,
-                       keeps_base_layers(*t.estimator, t.sender->first_media_at(), now));
+                       keeps_base_layers(*t.estimator, t.sender->first_media_at(), now), climbing);
   for (size_t i = 0; i < n; ++i) {
     Consumer& c = *order[i];
     c.forwarder().set_max_layers_by_bandwidth(results[i].spatial, results[i].temporal);

@@ -114,7 +114,7 @@ class Pass {
 
 AllocationSummary Allocator::allocate(Instant now, uint64_t estimate_bps, std::span<const AllocationInput> consumers,
                                       std::span<AllocationResult> out, std::optional<uint64_t> probed_bps,
-                                      bool keep_base_layers) {
+                                      bool keep_base_layers, bool climbing) {
   const size_t n = std::min(consumers.size(), out.size());
   for (size_t i = 0; i < n; ++i) out[i] = AllocationResult{};
   const size_t m = std::min(n, kMaxConsumers);
@@ -167,7 +167,8 @@ AllocationSummary Allocator::allocate(Instant now, uint64_t estimate_bps, std::s
 
   AllocationSummary summary;
   summary.allocated_bps = pass.total();
-  if (const auto i = pass.probe_consumer(); i && (!last_probe_ || now - *last_probe_ >= kProbeInterval)) {
+  const Duration interval = climbing ? kClimbProbeInterval : kProbeInterval;
+  if (const auto i = pass.probe_consumer(); i && (!last_probe_ || now - *last_probe_ >= interval)) {
     out[*i].probe = true;
     summary.probe_target_bps = out[*i].probe_target_bps;
     last_probe_ = now;

@@ -193,6 +193,20 @@ TEST(Allocator, ProbeRequestsAreRateLimited) {
   EXPECT_TRUE(r[0].probe);
 }
 
+// After a probe the link carried (climbing), the next may come after 1 s;
+// after one that saturated it (or none), only after 2 s.
+TEST(Allocator, ProbesFollowSoonerWhileClimbing) {
+  Allocator a;
+  AllocationResult out[1];
+  const AllocationInput in[1] = {camera(0, 1, 1)};
+  EXPECT_TRUE(a.allocate(kT0, 620'000, in, out, std::nullopt, false, true).probe_target_bps);
+  EXPECT_FALSE(a.allocate(kT0 + milliseconds(900), 620'000, in, out, std::nullopt, false, true).probe_target_bps);
+  EXPECT_TRUE(a.allocate(kT0 + seconds(1), 620'000, in, out, std::nullopt, false, true).probe_target_bps);
+  // The last probe saturated the link: back to 2 s.
+  EXPECT_FALSE(a.allocate(kT0 + seconds(2), 620'000, in, out, std::nullopt, false, false).probe_target_bps);
+  EXPECT_TRUE(a.allocate(kT0 + seconds(3), 620'000, in, out, std::nullopt, false, false).probe_target_bps);
+}
+
 TEST(Allocator, RespectsPreferredMaximumAndSkipsMissingLayers) {
   Allocator a;
   AllocationInput c = camera();
