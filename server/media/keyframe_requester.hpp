@@ -4,14 +4,14 @@
 // request for all of them.
 //
 // Two kinds of request:
-// - a new consumer's first one (it has nothing to decode yet: start,
-//   resume): sent at once, unless a request already sent is still
+// - a new consumer's first one (it has forwarded nothing yet, so its
+//   viewer has nothing to show): sent at once, unless a request already sent is still
 //   unanswered (the key frame on its way serves this consumer too) or one
 //   went out less than first_interval (100 ms) ago. A join storm thus
 //   costs the publisher at most one key frame per first_interval, and a
 //   viewer waits for at most that plus the key frame's trip.
-// - a repeat (a subscriber's own PLI/FIR, a layer switch, loss): at most
-//   one per min_interval (500 ms).
+// - a repeat (a subscriber's own PLI/FIR, a layer switch, a resume, loss):
+//   at most one per min_interval (500 ms).
 // A request that may not go out yet is remembered and sent when its
 // interval ends, unless a keyframe arrives first.
 //
@@ -38,7 +38,7 @@ namespace sfu::server::media {
 struct KeyframeRequesterConfig {
   Duration min_interval = milliseconds(500);    // before a repeat request goes upstream
   Duration first_interval = milliseconds(100);  // before a new consumer's request goes upstream
-  bool fir_only = false;                      // the stream negotiated ccm fir but not nack pli
+  bool fir_only = false;                        // the stream negotiated ccm fir but not nack pli
 };
 
 class KeyframeRequester {
