@@ -5,6 +5,10 @@
 #                         [--ramp R] [--steps "2 4 8 16 ..."] [--out DIR] [--only sfu|janus]
 #                         [--repeat R] [--sfu-flags "FLAGS"]   (more flags for our server, e.g. --no-udp-gso)
 #                         [--layer S]   (the simulcast layer every subscriber asks for; default 2, the top)
+#                         [--rooms R] [--workers W] [--load-threads T]
+#                                       (R rooms per step, each of 2 publishers + the step's subscribers;
+#                                       W workers for our server, on the cores of --cpu, e.g. --cpu 0,1;
+#                                       T media threads for sfu-load; all default 1)
 #
 # Everything runs inside a private network namespace (bench/janus/lib.sh:
 # veth 10.200.0.1/24, which Janus needs because it ignores loopback when
@@ -42,7 +46,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/janus/lib.sh"
 
-build=$here/../build cpu=1 load_cpu=0 duration=15 ramp=100 out= only= sfu_flags= repeat=3 layer=2
+build=$here/../build cpu=1 load_cpu=0 duration=15 ramp=100 out= only= sfu_flags= repeat=3 layer=2 rooms=1 workers=1
+load_threads=1
 steps="2 4 8 16 32 48 64 96 128 192 256 384 512 768 1024"
 while [ $# -gt 0 ]; do
   case $1 in
@@ -57,10 +62,15 @@ while [ $# -gt 0 ]; do
     --sfu-flags) sfu_flags=$2; shift 2 ;;
     --repeat) repeat=$2; shift 2 ;;
     --layer) layer=$2; shift 2 ;;
-    *) sed -n '2,46p' "$0" >&2; exit 2 ;;
+    --rooms) rooms=$2; shift 2 ;;
+    --workers) workers=$2; shift 2 ;;
+    --load-threads) load_threads=$2; shift 2 ;;
+    *) sed -n '2,50p' "$0" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" = 0 ] || { echo "compare.sh: needs root (ip netns)" >&2; exit 2; }
+# The CPU limit of a step is 90 % of each core the server may use.
+export COMPARE_CPU_CORES=$(echo "$cpu" | tr ',' '\n' | grep -c .)
 load=$build/bench/load/sfu-load
 calib=$build/bench/load/sfu-loopback-calibrate
 sfu=$build/server/sfu
@@ -96,7 +106,7 @@ cat "$out/calibrate.json"
 run_step() {
   local target=$1 url=$2 pid=$3 n=$4 r=$5 file=$out/$1-$4-$5.json
   ip netns exec "$ns" taskset -c "$load_cpu" timeout --kill-after=5 $((duration + 60)) \
-    "$load" --target "$target" --url "$url" --rooms 1 --publishers 2 --subscribers "$n" --layer "$layer" \
+    "$load" --target "$target" --url "$url" --rooms "$rooms" --threads "$load_threads" --publishers 2 --subscribers "$n" --layer "$layer" \
     --ramp "$ramp" --duration "$duration" --server-pid "$pid" --room-prefix "cmp-$n-$r" --bind "$BENCH_PEER_ADDR" --json \
     >"$file" 2>"$out/$target-$n-$r.log"
   echo "$file"
@@ -143,12 +153,12 @@ sweep() {
 }
 
 if [ "$only" != janus ]; then
-  echo "== our SFU (1 worker, core $cpu)"
+  echo "== our SFU ($workers worker(s), core(s) $cpu, $rooms room(s) per step)"
   # Signaling on the namespace's loopback (anonymous joins need a loopback
   # listener), media on the same private address as Janus'.
   # Rooms as large as the biggest step (the default limit is 100 peers).
   printf 'limits:\n  max_peers_per_room: 10000\n' >"$work/sfu.yaml"
-  ip netns exec "$ns" taskset -c "$cpu" "$sfu" --config "$work/sfu.yaml" --workers 1 --listen 127.0.0.1:8080 \
+  ip netns exec "$ns" taskset -c "$cpu" "$sfu" --config "$work/sfu.yaml" --workers "$workers" --listen 127.0.0.1:8080 \
     --rtc-listen "$BENCH_ADDR:40000" --no-ice-tcp $sfu_flags >"$out/sfu-server.log" 2>&1 &
   SFU_PID=$!
   if wait_tcp "$ns" 127.0.0.1 8080 20; then

@@ -51,6 +51,19 @@ class Verdict(unittest.TestCase):
         self.assertTrue(v.startswith("stop server CPU 91.0 %"), v)
         self.assertEqual(line.split()[15], "0")
 
+    def test_a_server_on_two_cores_may_use_90_percent_of_each(self):
+        import importlib
+        os.environ["COMPARE_CPU_CORES"] = "2"
+        try:
+            importlib.reload(compare_step)
+            self.assertEqual(verdict(report(cpu=150))[1], "ok")
+            v = verdict(report(cpu=181))[1]
+            self.assertTrue(v.startswith("stop server CPU 181.0 % >= 180 %"), v)
+        finally:
+            del os.environ["COMPARE_CPU_CORES"]
+            importlib.reload(compare_step)
+        self.assertTrue(verdict(report(cpu=150))[1].startswith("stop server CPU"))
+
     def test_loss_below_the_cpu_limit_is_named_as_loss(self):
         _, v = verdict(report(cpu=40), report(cpu=45, loss=1.5))
         self.assertTrue(v.startswith("stop loss 1.500 %"), v)
