@@ -71,7 +71,7 @@ if res["sfu"] and res["janus"]:
 for name, r in (("ours", res["sfu"]), ("janus", res["janus"])):
     if not r:
         continue
-    if r["stop"].startswith("limit") and "CPU" in r["stop"] and "loss" not in r["stop"]:
+    if r["stop"].startswith("limit server CPU"):
         print(f"{name}: stopped by its own CPU limit ({r['stop'][6:]}): subscribers per core is the server's")
     elif r["stop"].startswith("limit"):
         print(f"{name}: stopped by {r['stop'][6:]}: not the server's CPU limit, so subscribers per core is a lower bound")
